@@ -1,0 +1,283 @@
+//! The catalog of prefectures and regions tasks can target: built in, and
+//! replaceable or extensible from a file in the same format.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use crate::domain::text::fold;
+
+const BUILTIN: &str = include_str!("builtin.txt");
+
+/// A French region.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Region {
+    /// INSEE region code, e.g. `53`.
+    pub code: String,
+    pub name: String,
+}
+
+/// A département and the website of its prefecture.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Prefecture {
+    /// INSEE département code: `01`…`95`, `2A`, `2B`, `971`…`976`.
+    pub code: String,
+    pub name: String,
+    pub region_code: String,
+    /// Host name of the prefecture's website, e.g. `www.morbihan.gouv.fr`.
+    pub domain: String,
+}
+
+/// A malformed catalog line.
+#[derive(Debug, thiserror::Error)]
+#[error("catalog line {line}: {reason}")]
+pub struct CatalogError {
+    pub line: usize,
+    pub reason: String,
+}
+
+/// Regions and prefectures, looked up by code or by name (case-, accent- and
+/// punctuation-insensitive).
+#[derive(Debug, Clone)]
+pub struct Catalog {
+    regions: Vec<Region>,
+    prefectures: Vec<Prefecture>,
+    region_index: HashMap<String, usize>,
+    prefecture_index: HashMap<String, usize>,
+}
+
+impl Catalog {
+    /// The built-in catalog: 18 regions and 101 départements.
+    pub fn builtin() -> Arc<Catalog> {
+        static BUILT: std::sync::OnceLock<Arc<Catalog>> = std::sync::OnceLock::new();
+        BUILT
+            .get_or_init(|| {
+                Arc::new(Catalog::parse_onto(Catalog::empty(), BUILTIN).expect("valid built-in catalog"))
+            })
+            .clone()
+    }
+
+    fn empty() -> Catalog {
+        Catalog {
+            regions: Vec::new(),
+            prefectures: Vec::new(),
+            region_index: HashMap::new(),
+            prefecture_index: HashMap::new(),
+        }
+    }
+
+    /// Applies a catalog file to the built-in catalog. Each line is
+    /// `region|CODE|NAME` or `prefecture|CODE|NAME|REGION_CODE|DOMAIN`; an entry
+    /// whose code exists replaces it, a new one is added. A first line
+    /// `replace` starts from an empty catalog instead. `#` starts a comment.
+    pub fn with_file(text: &str) -> Result<Catalog, CatalogError> {
+        let replace = text
+            .lines()
+            .map(str::trim)
+            .find(|l| !l.is_empty() && !l.starts_with('#'))
+            == Some("replace");
+        let base = if replace { Catalog::empty() } else { Catalog::builtin().as_ref().clone() };
+        Catalog::parse_onto(base, text)
+    }
+
+    fn parse_onto(mut catalog: Catalog, text: &str) -> Result<Catalog, CatalogError> {
+        for (n, raw) in text.lines().enumerate() {
+            let line = raw.trim();
+            if line.is_empty() || line.starts_with('#') || line == "replace" {
+                continue;
+            }
+            let err = |reason: &str| CatalogError { line: n + 1, reason: reason.to_owned() };
+            let fields: Vec<&str> = line.split('|').map(str::trim).collect();
+            match fields.as_slice() {
+                ["region", code, name] if !code.is_empty() && !name.is_empty() => {
+                    let region = Region { code: normalize_code(code), name: (*name).to_owned() };
+                    upsert(&mut catalog.regions, region, |r| &r.code);
+                }
+                ["prefecture", code, name, region, domain]
+                    if !code.is_empty() && !name.is_empty() && !domain.is_empty() =>
+                {
+                    if domain.contains(['/', ' ', ':']) {
+                        return Err(err("the domain must be a bare host name"));
+                    }
+                    let prefecture = Prefecture {
+                        code: normalize_code(code),
+                        name: (*name).to_owned(),
+                        region_code: normalize_code(region),
+                        domain: domain.to_ascii_lowercase(),
+                    };
+                    upsert(&mut catalog.prefectures, prefecture, |p| &p.code);
+                }
+                _ => return Err(err("expected region|CODE|NAME or prefecture|CODE|NAME|REGION_CODE|DOMAIN")),
+            }
+        }
+        if let Some(p) = catalog.prefectures.iter().find(|p| !catalog.regions.iter().any(|r| r.code == p.region_code)) {
+            return Err(CatalogError {
+                line: 0,
+                reason: format!("prefecture {} names an unknown region code {}", p.code, p.region_code),
+            });
+        }
+        catalog.prefectures.sort_by(|a, b| code_order(&a.code).cmp(&code_order(&b.code)));
+        catalog.regions.sort_by(|a, b| fold(&a.name).cmp(&fold(&b.name)));
+        catalog.region_index = index(&catalog.regions, |r| [&r.code, &r.name]);
+        catalog.prefecture_index = index(&catalog.prefectures, |p| [&p.code, &p.name]);
+        Ok(catalog)
+    }
+
+    /// All regions, by name.
+    pub fn regions(&self) -> &[Region] {
+        &self.regions
+    }
+
+    /// All prefectures, by code.
+    pub fn prefectures(&self) -> &[Prefecture] {
+        &self.prefectures
+    }
+
+    /// The region with this code or name.
+    pub fn region(&self, code_or_name: &str) -> Option<&Region> {
+        lookup(&self.region_index, &self.regions, code_or_name)
+    }
+
+    /// The prefecture with this code or name.
+    pub fn prefecture(&self, code_or_name: &str) -> Option<&Prefecture> {
+        lookup(&self.prefecture_index, &self.prefectures, code_or_name)
+    }
+
+    /// The prefecture with exactly this code.
+    pub fn prefecture_by_code(&self, code: &str) -> Option<&Prefecture> {
+        self.prefecture_index.get(&code_key(code)).map(|&i| &self.prefectures[i])
+    }
+
+    /// The name of a region code, or the code itself when unknown.
+    pub fn region_name<'a>(&'a self, code: &'a str) -> &'a str {
+        self.regions.iter().find(|r| r.code == code).map_or(code, |r| r.name.as_str())
+    }
+
+    /// The prefectures of a region, by code.
+    pub fn prefectures_in<'a>(&'a self, region_code: &'a str) -> impl Iterator<Item = &'a Prefecture> + 'a {
+        self.prefectures.iter().filter(move |p| p.region_code == region_code)
+    }
+}
+
+/// Codes are compared upper-cased, with one-digit codes zero-padded (`1` = `01`).
+fn normalize_code(code: &str) -> String {
+    let code = code.trim().to_ascii_uppercase();
+    if code.len() == 1 && code.as_bytes()[0].is_ascii_digit() { format!("0{code}") } else { code }
+}
+
+fn code_key(code: &str) -> String {
+    format!("code:{}", normalize_code(code))
+}
+
+fn name_key(name: &str) -> String {
+    format!("name:{}", fold(name))
+}
+
+/// Sorts `2A`/`2B` between `19` and `21`, and overseas codes last.
+fn code_order(code: &str) -> (u32, String) {
+    let numeric = match code {
+        "2A" => 200,
+        "2B" => 201,
+        other => other.parse::<u32>().map_or(u32::MAX, |n| n * 10),
+    };
+    (numeric, code.to_owned())
+}
+
+fn upsert<T>(items: &mut Vec<T>, item: T, key: impl Fn(&T) -> &String) {
+    match items.iter().position(|existing| key(existing) == key(&item)) {
+        Some(i) => items[i] = item,
+        None => items.push(item),
+    }
+}
+
+fn index<T>(items: &[T], keys: impl Fn(&T) -> [&String; 2]) -> HashMap<String, usize> {
+    let mut map = HashMap::new();
+    for (i, item) in items.iter().enumerate() {
+        let [code, name] = keys(item);
+        map.insert(code_key(code), i);
+        map.insert(name_key(name), i);
+    }
+    map
+}
+
+fn lookup<'a, T>(index: &HashMap<String, usize>, items: &'a [T], query: &str) -> Option<&'a T> {
+    index
+        .get(&code_key(query))
+        .or_else(|| index.get(&name_key(query)))
+        .map(|&i| &items[i])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_has_101_prefectures_in_18_regions() {
+        let catalog = Catalog::builtin();
+        assert_eq!(catalog.prefectures().len(), 101);
+        assert_eq!(catalog.regions().len(), 18);
+        let metropolitan = catalog.prefectures().iter().filter(|p| p.code.len() == 2).count();
+        assert_eq!(metropolitan, 96);
+        for p in catalog.prefectures() {
+            assert!(catalog.regions().iter().any(|r| r.code == p.region_code), "{p:?}");
+            assert!(p.domain.ends_with(".gouv.fr"), "{p:?}");
+        }
+    }
+
+    #[test]
+    fn prefectures_are_found_by_code_or_name_whatever_the_case_and_accents() {
+        let catalog = Catalog::builtin();
+        assert_eq!(catalog.prefecture("56").map(|p| p.name.as_str()), Some("Morbihan"));
+        assert_eq!(catalog.prefecture("MORBIHAN").map(|p| p.code.as_str()), Some("56"));
+        assert_eq!(catalog.prefecture("cotes d'armor").map(|p| p.code.as_str()), Some("22"));
+        assert_eq!(catalog.prefecture("Finistere").map(|p| p.code.as_str()), Some("29"));
+        assert_eq!(catalog.prefecture("2a").map(|p| p.name.as_str()), Some("Corse-du-Sud"));
+        assert_eq!(catalog.prefecture("1").map(|p| p.name.as_str()), Some("Ain"));
+        assert_eq!(catalog.prefecture("974").map(|p| p.name.as_str()), Some("La Réunion"));
+        assert_eq!(catalog.prefecture("Atlantis"), None);
+        assert_eq!(catalog.prefecture("99"), None);
+    }
+
+    #[test]
+    fn regions_are_found_by_code_or_name_and_list_their_prefectures() {
+        let catalog = Catalog::builtin();
+        let bretagne = catalog.region("bretagne").expect("Bretagne");
+        assert_eq!(bretagne.code, "53");
+        let codes: Vec<_> = catalog.prefectures_in("53").map(|p| p.code.as_str()).collect();
+        assert_eq!(codes, ["22", "29", "35", "56"]);
+        assert_eq!(catalog.region("ILE DE FRANCE").map(|r| r.code.as_str()), Some("11"));
+        assert_eq!(catalog.region("94").map(|r| r.name.as_str()), Some("Corse"));
+        assert_eq!(catalog.prefectures_in("94").count(), 2);
+    }
+
+    #[test]
+    fn corsica_sorts_between_19_and_21() {
+        let catalog = Catalog::builtin();
+        let codes: Vec<_> = catalog.prefectures().iter().map(|p| p.code.as_str()).collect();
+        let at = codes.iter().position(|c| *c == "2A").expect("2A");
+        assert_eq!(&codes[at - 1..at + 3], ["19", "2A", "2B", "21"]);
+        assert_eq!(codes.last(), Some(&"976"));
+    }
+
+    #[test]
+    fn a_file_extends_or_replaces_the_builtin_catalog() {
+        let extended = Catalog::with_file(
+            "region|53|Bretagne\nprefecture|56|Morbihan|53|mirror.example.org\nprefecture|99|Test|53|test.example.org\n",
+        )
+        .expect("valid file");
+        assert_eq!(extended.prefectures().len(), 102);
+        assert_eq!(extended.prefecture("56").map(|p| p.domain.as_str()), Some("mirror.example.org"));
+
+        let replaced = Catalog::with_file("replace\nregion|1|Test\nprefecture|1|Only|1|only.example.org\n").expect("valid");
+        assert_eq!(replaced.prefectures().len(), 1);
+        assert_eq!(replaced.regions().len(), 1);
+        assert_eq!(replaced.prefecture("Only").map(|p| p.code.as_str()), Some("01"));
+    }
+
+    #[test]
+    fn a_malformed_file_is_rejected_with_its_line() {
+        let err = Catalog::with_file("region|53|Bretagne\nprefecture|56|Morbihan\n").expect_err("malformed");
+        assert_eq!(err.line, 2);
+        let err = Catalog::with_file("replace\nprefecture|56|Morbihan|77|x.gouv.fr\n").expect_err("unknown region");
+        assert!(err.reason.contains("unknown region"), "{err}");
+    }
+}

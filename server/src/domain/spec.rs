@@ -1,0 +1,308 @@
+//! What a client asks a task to do, validated into a [`TaskSpec`].
+
+use std::collections::HashSet;
+
+use crate::catalog::Catalog;
+use crate::domain::text::fold;
+use crate::domain::violations::Violations;
+
+/// Longest keyword, exclude keyword or request id accepted, in characters.
+pub const MAX_TEXT_LEN: usize = 100;
+/// Most keywords (or exclude keywords) in one task.
+pub const MAX_KEYWORDS: usize = 50;
+/// Longest export file name, in characters.
+pub const MAX_FILE_NAME_LEN: usize = 120;
+/// Largest `days_limit`: a century.
+pub const MAX_DAYS_LIMIT: u32 = 36_500;
+
+/// The format of an export.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExportFormat {
+    Pretty,
+    Json,
+    Csv,
+}
+
+impl ExportFormat {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ExportFormat::Pretty => "pretty",
+            ExportFormat::Json => "json",
+            ExportFormat::Csv => "csv",
+        }
+    }
+
+    pub fn from_db(name: &str) -> Option<ExportFormat> {
+        [ExportFormat::Pretty, ExportFormat::Json, ExportFormat::Csv]
+            .into_iter()
+            .find(|f| f.as_str() == name)
+    }
+
+    /// The usual file extension.
+    pub fn extension(self) -> &'static str {
+        match self {
+            ExportFormat::Pretty => "txt",
+            ExportFormat::Json => "json",
+            ExportFormat::Csv => "csv",
+        }
+    }
+}
+
+/// An export written into the export directory when the task ends.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExportSpec {
+    /// A plain file name: no directory part, never `.` or `..`.
+    pub file_name: String,
+    pub format: ExportFormat,
+}
+
+/// A task request as a client sent it, before validation. Both the gRPC API
+/// and the dashboard build one of these and call [`TaskSpec::parse`].
+#[derive(Debug, Clone, Default)]
+pub struct RawTaskSpec {
+    pub keywords: Vec<String>,
+    pub regions: Vec<String>,
+    pub prefectures: Vec<String>,
+    pub exclude_keywords: Vec<String>,
+    pub days_limit: u32,
+    pub export_file_name: String,
+    /// `None`: not given (JSON when a file name is).
+    pub export_format: Option<ExportFormat>,
+    pub request_id: String,
+}
+
+/// A valid task request: every keyword non-blank and short, every region and
+/// prefecture known, the export name a plain file name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TaskSpec {
+    /// Trimmed, without duplicates (compared case- and accent-insensitively).
+    pub keywords: Vec<String>,
+    /// Region codes requested.
+    pub regions: Vec<String>,
+    /// Prefecture codes requested.
+    pub prefectures: Vec<String>,
+    /// Prefecture codes searched: those requested, those of the requested
+    /// regions, or every prefecture when neither was given. In catalog order.
+    pub targets: Vec<String>,
+    pub exclude_keywords: Vec<String>,
+    /// `None`: no limit.
+    pub days_limit: Option<u32>,
+    pub export: Option<ExportSpec>,
+    pub request_id: Option<String>,
+}
+
+impl TaskSpec {
+    /// Validates a request against the catalog, reporting every invalid field.
+    pub fn parse(raw: RawTaskSpec, catalog: &Catalog) -> Result<TaskSpec, Violations> {
+        let mut violations = Violations::new();
+
+        let keywords = words("keywords", raw.keywords, &mut violations);
+        if keywords.is_empty() && !violations.0.iter().any(|v| v.field.starts_with("keywords")) {
+            violations.add("keywords", "at least one keyword is required");
+        }
+        let exclude_keywords = words("exclude_keywords", raw.exclude_keywords, &mut violations);
+
+        let mut regions = Vec::new();
+        for (i, region) in raw.regions.iter().enumerate() {
+            match catalog.region(region) {
+                Some(r) if !regions.contains(&r.code) => regions.push(r.code.clone()),
+                Some(_) => {}
+                None => violations.add(
+                    format!("regions[{i}]"),
+                    format!("unknown region {:?}: give a region name or INSEE code (see ListRegions)", clip(region)),
+                ),
+            }
+        }
+        let mut prefectures = Vec::new();
+        for (i, prefecture) in raw.prefectures.iter().enumerate() {
+            match catalog.prefecture(prefecture) {
+                Some(p) if !prefectures.contains(&p.code) => prefectures.push(p.code.clone()),
+                Some(_) => {}
+                None => violations.add(
+                    format!("prefectures[{i}]"),
+                    format!(
+                        "unknown prefecture {:?}: give a département name or INSEE code (see ListPrefectures)",
+                        clip(prefecture)
+                    ),
+                ),
+            }
+        }
+
+        if raw.days_limit > MAX_DAYS_LIMIT {
+            violations.add("days_limit", format!("must be at most {MAX_DAYS_LIMIT} days (0 for no limit)"));
+        }
+
+        let export = export(&raw.export_file_name, raw.export_format, &mut violations);
+
+        let request_id = raw.request_id.trim();
+        if request_id.chars().count() > MAX_TEXT_LEN {
+            violations.add("request_id", format!("must be at most {MAX_TEXT_LEN} characters"));
+        } else if request_id.chars().any(char::is_control) {
+            violations.add("request_id", "must not contain control characters");
+        }
+
+        let targets = catalog
+            .prefectures()
+            .iter()
+            .filter(|p| {
+                (regions.is_empty() && prefectures.is_empty())
+                    || prefectures.contains(&p.code)
+                    || regions.contains(&p.region_code)
+            })
+            .map(|p| p.code.clone())
+            .collect();
+
+        violations.into_result(TaskSpec {
+            keywords,
+            regions,
+            prefectures,
+            targets,
+            exclude_keywords,
+            days_limit: (raw.days_limit > 0).then_some(raw.days_limit),
+            export,
+            request_id: (!request_id.is_empty()).then(|| request_id.to_owned()),
+        })
+    }
+
+    /// Number of operations: one per target prefecture and keyword.
+    pub fn total_operations(&self) -> usize {
+        self.targets.len() * self.keywords.len()
+    }
+}
+
+/// Trims and checks a list of words; drops repeats.
+fn words(field: &str, raw: Vec<String>, violations: &mut Violations) -> Vec<String> {
+    if raw.len() > MAX_KEYWORDS {
+        violations.add(field, format!("at most {MAX_KEYWORDS} are accepted, got {}", raw.len()));
+        return Vec::new();
+    }
+    let mut seen = HashSet::new();
+    let mut out = Vec::new();
+    for (i, word) in raw.iter().enumerate() {
+        let word = word.trim();
+        let path = format!("{field}[{i}]");
+        if word.is_empty() {
+            violations.add(path, "must not be blank");
+        } else if word.chars().count() > MAX_TEXT_LEN {
+            violations.add(path, format!("must be at most {MAX_TEXT_LEN} characters"));
+        } else if word.chars().any(char::is_control) {
+            violations.add(path, "must not contain control characters");
+        } else if fold(word).is_empty() {
+            violations.add(path, "must contain at least one letter or digit");
+        } else if seen.insert(fold(word)) {
+            out.push(word.to_owned());
+        }
+    }
+    out
+}
+
+fn export(file_name: &str, format: Option<ExportFormat>, violations: &mut Violations) -> Option<ExportSpec> {
+    let file_name = file_name.trim();
+    if file_name.is_empty() {
+        if format.is_some() {
+            violations.add("export.file_name", "is required when an export format is given");
+        }
+        return None;
+    }
+    let problem = if file_name.chars().count() > MAX_FILE_NAME_LEN {
+        Some(format!("must be at most {MAX_FILE_NAME_LEN} characters"))
+    } else if file_name.contains(['/', '\\']) || std::path::Path::new(file_name).is_absolute() {
+        Some("must be a file name, not a path (no / or \\)".to_owned())
+    } else if file_name == "." || file_name == ".." || file_name.starts_with('.') {
+        Some("must not start with a dot".to_owned())
+    } else if file_name.chars().any(|c| c.is_control() || matches!(c, ':' | '*' | '?' | '"' | '<' | '>' | '|')) {
+        Some("must not contain control characters or any of : * ? \" < > |".to_owned())
+    } else {
+        None
+    };
+    match problem {
+        Some(problem) => {
+            violations.add("export.file_name", problem);
+            None
+        }
+        None => Some(ExportSpec { file_name: file_name.to_owned(), format: format.unwrap_or(ExportFormat::Json) }),
+    }
+}
+
+/// Echoes client input in an error message without letting it flood the message.
+fn clip(text: &str) -> String {
+    text.chars().take(60).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn raw(keywords: &[&str]) -> RawTaskSpec {
+        RawTaskSpec { keywords: keywords.iter().map(|k| (*k).to_owned()).collect(), ..RawTaskSpec::default() }
+    }
+
+    fn fields(err: &Violations) -> Vec<&str> {
+        err.0.iter().map(|v| v.field.as_str()).collect()
+    }
+
+    #[test]
+    fn a_task_without_regions_or_prefectures_targets_every_prefecture() {
+        let spec = TaskSpec::parse(raw(&["bovin", " porcin "]), &Catalog::builtin()).expect("valid");
+        assert_eq!(spec.keywords, ["bovin", "porcin"]);
+        assert_eq!(spec.targets.len(), 101);
+        assert_eq!(spec.total_operations(), 202);
+        assert_eq!(spec.days_limit, None);
+        assert_eq!(spec.request_id, None);
+    }
+
+    #[test]
+    fn regions_and_prefectures_combine_into_targets() {
+        let mut r = raw(&["bovin"]);
+        r.regions = vec!["Corse".into()];
+        r.prefectures = vec!["morbihan".into(), "56".into(), "2A".into()];
+        let spec = TaskSpec::parse(r, &Catalog::builtin()).expect("valid");
+        assert_eq!(spec.regions, ["94"]);
+        assert_eq!(spec.prefectures, ["56", "2A"]);
+        assert_eq!(spec.targets, ["2A", "2B", "56"]);
+    }
+
+    #[test]
+    fn repeated_keywords_are_kept_once() {
+        let spec = TaskSpec::parse(raw(&["Élevage", "elevage", "ÉLEVAGE"]), &Catalog::builtin()).expect("valid");
+        assert_eq!(spec.keywords, ["Élevage"]);
+    }
+
+    #[test]
+    fn every_bad_field_is_reported() {
+        let mut r = raw(&["", &"x".repeat(101), "ok", "bad\u{7}"]);
+        r.regions = vec!["Atlantide".into()];
+        r.prefectures = vec!["56".into(), "00".into()];
+        r.days_limit = 100_000;
+        r.export_file_name = "../etc/passwd".into();
+        let err = TaskSpec::parse(r, &Catalog::builtin()).expect_err("invalid");
+        assert_eq!(
+            fields(&err),
+            ["keywords[0]", "keywords[1]", "keywords[3]", "regions[0]", "prefectures[1]", "days_limit", "export.file_name"]
+        );
+    }
+
+    #[test]
+    fn no_keywords_is_an_error() {
+        let err = TaskSpec::parse(raw(&[]), &Catalog::builtin()).expect_err("invalid");
+        assert_eq!(fields(&err), ["keywords"]);
+    }
+
+    #[test]
+    fn export_names_are_file_names_never_paths() {
+        for bad in ["../x", "/tmp/x.json", "a/b.json", "a\\b.csv", ".hidden", "..", "x\n.json"] {
+            let mut r = raw(&["bovin"]);
+            r.export_file_name = bad.into();
+            let err = TaskSpec::parse(r, &Catalog::builtin()).expect_err(bad);
+            assert_eq!(fields(&err), ["export.file_name"], "{bad}");
+        }
+        let mut r = raw(&["bovin"]);
+        r.export_file_name = "résultats 2025.csv".into();
+        r.export_format = Some(ExportFormat::Csv);
+        let spec = TaskSpec::parse(r, &Catalog::builtin()).expect("valid");
+        assert_eq!(
+            spec.export,
+            Some(ExportSpec { file_name: "résultats 2025.csv".into(), format: ExportFormat::Csv })
+        );
+    }
+}

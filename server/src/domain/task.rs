@@ -1,0 +1,45 @@
+//! A task as stored: its request, status, counters and timestamps.
+
+use chrono::{DateTime, Utc};
+
+use crate::domain::{TaskId, TaskSpec, TaskStatus};
+
+/// Running totals of a task, updated as each operation ends.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counters {
+    pub total_operations: u32,
+    pub completed_operations: u32,
+    pub failed_operations: u32,
+    pub items_found: u64,
+    pub new_documents: u64,
+    pub pages_fetched: u64,
+}
+
+impl Counters {
+    /// Completed share of the operations, from 0 to 100.
+    pub fn percent(&self) -> f64 {
+        if self.total_operations == 0 {
+            100.0
+        } else {
+            f64::from(self.completed_operations) * 100.0 / f64::from(self.total_operations)
+        }
+    }
+}
+
+/// A task and everything known about it.
+///
+/// The timestamps obey the lifecycle: `started_at` is set once a worker starts
+/// the task, `completed_at` exactly when the status is terminal; a restart
+/// clears both.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Task {
+    pub id: TaskId,
+    pub status: TaskStatus,
+    pub spec: TaskSpec,
+    pub counters: Counters,
+    pub error: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub completed_at: Option<DateTime<Utc>>,
+}

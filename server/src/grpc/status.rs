@@ -1,0 +1,35 @@
+//! The one place service errors become gRPC statuses.
+//!
+//! Policy: invalid input is `INVALID_ARGUMENT` with a google.rpc
+//! `BadRequest` naming each field; a missing task `NOT_FOUND`; a request
+//! that the task's state forbids `FAILED_PRECONDITION`; a database that
+//! cannot be reached `UNAVAILABLE` (retryable); anything else `INTERNAL`
+//! with a generic message — details go to the log, never to the client.
+
+use tonic::{Code, Status};
+use tonic_types::{ErrorDetails, StatusExt};
+
+use crate::domain::Violations;
+use crate::service::ServiceError;
+
+impl From<ServiceError> for Status {
+    fn from(err: ServiceError) -> Status {
+        match err {
+            ServiceError::InvalidArgument(violations) => invalid_argument(violations),
+            ServiceError::NotFound(message) => Status::not_found(message),
+            ServiceError::FailedPrecondition(message) => Status::failed_precondition(message),
+            ServiceError::Unavailable(message) => Status::unavailable(message),
+            ServiceError::Internal(_) => Status::internal("internal error; see the server log"),
+        }
+    }
+}
+
+/// `INVALID_ARGUMENT` listing every violation in the message and as
+/// `BadRequest` field violations.
+pub fn invalid_argument(violations: Violations) -> Status {
+    let mut details = ErrorDetails::new();
+    for v in &violations.0 {
+        details.add_bad_request_violation(v.field.clone(), v.description.clone());
+    }
+    Status::with_error_details(Code::InvalidArgument, format!("invalid request: {violations}"), details)
+}

@@ -1,0 +1,240 @@
+//! `scrape.v1.TaskService` over gRPC: validation of the wire fields, then
+//! the service layer.
+
+use chrono::Utc;
+use scrape_api::pb;
+use scrape_api::pb::task_service_server::TaskService as TaskServiceApi;
+use tokio::sync::mpsc;
+use tokio_stream::wrappers::ReceiverStream;
+use tokio_util::sync::CancellationToken;
+use tonic::{Request, Response, Status};
+
+use crate::domain::{TaskId, Violations};
+use crate::grpc::convert::{self, Wire};
+use crate::grpc::status::invalid_argument;
+use crate::service::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, PageToken, TaskService};
+use crate::store::TaskFilter;
+
+/// Longest free-text query accepted, in characters.
+const MAX_QUERY_LEN: usize = 200;
+
+/// The gRPC face of the task service.
+#[derive(Debug, Clone)]
+pub struct TaskApi {
+    service: TaskService,
+    /// Ends open progress streams when the server shuts down.
+    shutdown: CancellationToken,
+}
+
+impl TaskApi {
+    pub fn new(service: TaskService, shutdown: CancellationToken) -> TaskApi {
+        TaskApi { service, shutdown }
+    }
+
+    fn wire(&self) -> Wire<'_> {
+        Wire { catalog: self.service.catalog(), now: Utc::now() }
+    }
+}
+
+/// A task id from a request field.
+pub fn task_id(field: &str, value: &str) -> Result<TaskId, Status> {
+    if value.trim().is_empty() {
+        return Err(invalid_argument(Violations::one(field, "is required")));
+    }
+    value.parse().map_err(|e: crate::domain::ids::InvalidTaskId| invalid_argument(Violations::one(field, e.to_string())))
+}
+
+/// A page size: 0 means the default; negative or above the maximum is refused.
+pub fn page_size(value: i32, violations: &mut Violations) -> usize {
+    match usize::try_from(value) {
+        Ok(0) => DEFAULT_PAGE_SIZE,
+        Ok(n) if n <= MAX_PAGE_SIZE => n,
+        _ => {
+            violations.add("page_size", format!("must be between 0 (default {DEFAULT_PAGE_SIZE}) and {MAX_PAGE_SIZE}"));
+            DEFAULT_PAGE_SIZE
+        }
+    }
+}
+
+/// A free-text query: short, printable.
+pub fn query(value: &str, violations: &mut Violations) -> Option<String> {
+    let value = value.trim();
+    if value.chars().count() > MAX_QUERY_LEN {
+        violations.add("query", format!("must be at most {MAX_QUERY_LEN} characters"));
+    } else if value.chars().any(char::is_control) {
+        violations.add("query", "must not contain control characters");
+    }
+    (!value.is_empty()).then(|| value.to_owned())
+}
+
+fn not_yet(rpc: &str) -> Status {
+    Status::unimplemented(format!("{rpc} is not implemented by this server version yet"))
+}
+
+type ProgressStream = ReceiverStream<Result<pb::Progress, Status>>;
+type ExportStream = ReceiverStream<Result<pb::ExportTaskResponse, Status>>;
+
+#[tonic::async_trait]
+impl TaskServiceApi for TaskApi {
+    async fn start_task(&self, request: Request<pb::StartTaskRequest>) -> Result<Response<pb::Task>, Status> {
+        let raw = convert::raw_spec(request.into_inner()).map_err(invalid_argument)?;
+        let task = self.service.start_task(raw).await?;
+        let progress = self.service.live_progress(&task);
+        Ok(Response::new(self.wire().task(&task, &progress)))
+    }
+
+    async fn get_task(&self, request: Request<pb::GetTaskRequest>) -> Result<Response<pb::Task>, Status> {
+        let id = task_id("task_id", &request.get_ref().task_id)?;
+        let details = self.service.get_task(id).await?;
+        Ok(Response::new(self.wire().task_details(&details)))
+    }
+
+    async fn list_tasks(&self, request: Request<pb::ListTasksRequest>) -> Result<Response<pb::ListTasksResponse>, Status> {
+        let req = request.into_inner();
+        let mut violations = Violations::new();
+        let statuses = req
+            .statuses
+            .iter()
+            .enumerate()
+            .filter_map(|(i, s)| convert::from_status(&format!("statuses[{i}]"), *s, &mut violations))
+            .collect();
+        let created_after = req.created_after.as_ref().and_then(|t| convert::from_timestamp("created_after", t, &mut violations));
+        let created_before =
+            req.created_before.as_ref().and_then(|t| convert::from_timestamp("created_before", t, &mut violations));
+        if let (Some(after), Some(before)) = (created_after, created_before) {
+            if after >= before {
+                violations.add("created_before", "must be later than created_after");
+            }
+        }
+        let query = query(&req.query, &mut violations);
+        let size = page_size(req.page_size, &mut violations);
+        let token = if req.page_token.is_empty() {
+            None
+        } else {
+            match PageToken::decode(&req.page_token) {
+                Ok(token) => Some(token),
+                Err(e) => {
+                    violations.add("page_token", e.to_string());
+                    None
+                }
+            }
+        };
+        if !violations.is_empty() {
+            return Err(invalid_argument(violations));
+        }
+        let filter = TaskFilter { statuses, created_after, created_before, query, query_names_a_place: false };
+        let page = self.service.list_tasks(filter, size, token).await?;
+        let wire = self.wire();
+        Ok(Response::new(pb::ListTasksResponse {
+            tasks: page.items.iter().map(|t| wire.task(t, &self.service.live_progress(t))).collect(),
+            next_page_token: page.next_page_token.unwrap_or_default(),
+        }))
+    }
+
+    async fn stop_task(&self, request: Request<pb::StopTaskRequest>) -> Result<Response<pb::Task>, Status> {
+        let id = task_id("task_id", &request.get_ref().task_id)?;
+        let task = self.service.stop_task(id).await?;
+        let progress = self.service.live_progress(&task);
+        Ok(Response::new(self.wire().task(&task, &progress)))
+    }
+
+    async fn stop_all_tasks(
+        &self,
+        _request: Request<pb::StopAllTasksRequest>,
+    ) -> Result<Response<pb::StopAllTasksResponse>, Status> {
+        Err(not_yet("StopAllTasks"))
+    }
+
+    async fn restart_task(&self, _request: Request<pb::RestartTaskRequest>) -> Result<Response<pb::Task>, Status> {
+        Err(not_yet("RestartTask"))
+    }
+
+    async fn delete_task(
+        &self,
+        _request: Request<pb::DeleteTaskRequest>,
+    ) -> Result<Response<pb::DeleteTaskResponse>, Status> {
+        Err(not_yet("DeleteTask"))
+    }
+
+    async fn purge_tasks(
+        &self,
+        _request: Request<pb::PurgeTasksRequest>,
+    ) -> Result<Response<pb::PurgeTasksResponse>, Status> {
+        Err(not_yet("PurgeTasks"))
+    }
+
+    type StreamProgressStream = ProgressStream;
+
+    async fn stream_progress(
+        &self,
+        request: Request<pb::StreamProgressRequest>,
+    ) -> Result<Response<Self::StreamProgressStream>, Status> {
+        let id = task_id("task_id", &request.get_ref().task_id)?;
+        let mut rx = self.service.subscribe(id).await?;
+        let (tx, stream) = mpsc::channel(4);
+        let catalog = self.service.catalog().clone();
+        let shutdown = self.shutdown.clone();
+        tokio::spawn(async move {
+            let send = |progress| {
+                let message = Wire { catalog: &catalog, now: Utc::now() }.progress(&progress);
+                tx.send(Ok(message))
+            };
+            loop {
+                let progress = rx.borrow_and_update().clone();
+                let terminal = progress.status.is_terminal();
+                // A failed send means the client went away.
+                if send(progress).await.is_err() || terminal {
+                    return;
+                }
+                tokio::select! {
+                    changed = rx.changed() => if changed.is_err() {
+                        // No one will publish again (the task was handed
+                        // back): the latest state, then the end.
+                        let last = rx.borrow().clone();
+                        let _ = send(last).await;
+                        return;
+                    },
+                    () = tx.closed() => return,
+                    () = shutdown.cancelled() => {
+                        let last = rx.borrow().clone();
+                        let _ = send(last).await;
+                        return;
+                    }
+                }
+            }
+        });
+        Ok(Response::new(ReceiverStream::new(stream)))
+    }
+
+    async fn list_task_results(
+        &self,
+        _request: Request<pb::ListTaskResultsRequest>,
+    ) -> Result<Response<pb::ListTaskResultsResponse>, Status> {
+        Err(not_yet("ListTaskResults"))
+    }
+
+    async fn list_documents(
+        &self,
+        _request: Request<pb::ListDocumentsRequest>,
+    ) -> Result<Response<pb::ListDocumentsResponse>, Status> {
+        Err(not_yet("ListDocuments"))
+    }
+
+    type ExportTaskStream = ExportStream;
+
+    async fn export_task(
+        &self,
+        _request: Request<pb::ExportTaskRequest>,
+    ) -> Result<Response<Self::ExportTaskStream>, Status> {
+        Err(not_yet("ExportTask"))
+    }
+
+    async fn list_task_events(
+        &self,
+        request: Request<pb::ListTaskEventsRequest>,
+    ) -> Result<Response<pb::ListTaskEventsResponse>, Status> {
+        let id = task_id("task_id", &request.get_ref().task_id)?;
+        let events = self.service.task_events(id).await?;
+        Ok(Response::new(pb::ListTaskEventsResponse { events: events.iter().map(convert::event).collect() }))
+    }
+}

@@ -1,0 +1,298 @@
+//! Running one claimed task: its operations concurrently, its heartbeat, and
+//! how it ends (succeeded, failed, cancelled, or handed back on shutdown).
+
+use std::collections::HashSet;
+use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use chrono::Utc;
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+use crate::catalog::Prefecture;
+use crate::domain::{Counters, Progress, Task, TaskId, TaskStatus};
+use crate::runner::sink::StoreSink;
+use crate::runner::{Inner, Running};
+use crate::scrape::{CardFilter, OperationReport};
+use crate::store::{Claim, LeaseState, OperationRecord, StoreError};
+
+/// Attempts at a store write that failed because the database was
+/// unavailable (locked, restarting) before giving up.
+const STORE_ATTEMPTS: u32 = 8;
+
+/// Retries `op` while the store is unavailable, with a growing pause.
+pub(super) async fn retry_unavailable<T, F, Fut>(mut op: F) -> Result<T, StoreError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, StoreError>>,
+{
+    let mut pause = Duration::from_millis(100);
+    let mut attempt = 1;
+    loop {
+        match op().await {
+            Err(e) if e.is_unavailable() && attempt < STORE_ATTEMPTS => {
+                tracing::warn!(error = %e, attempt, "store unavailable; retrying");
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(Duration::from_secs(5));
+                attempt += 1;
+            }
+            other => return other,
+        }
+    }
+}
+
+/// One operation to run: a keyword on a prefecture's site.
+struct Operation {
+    prefecture: Prefecture,
+    keyword: String,
+}
+
+/// Everything the operations of one task share.
+struct TaskRun {
+    inner: Arc<Inner>,
+    id: TaskId,
+    filter: CardFilter,
+    cancel: CancellationToken,
+    progress: watch::Sender<Progress>,
+}
+
+pub(super) async fn execute(inner: Arc<Inner>, claim: Claim) {
+    let task = claim.task;
+    let id = task.id;
+    let cancel = inner.abort.child_token();
+    let stop = Arc::new(AtomicBool::new(claim.stop_requested));
+    inner.running_tasks().insert(id, Running { cancel: cancel.clone(), stop: stop.clone() });
+    tracing::info!(task = %id, resumed = claim.resumed, "task started");
+
+    let mut progress = Progress::of(&task);
+    progress.status = TaskStatus::Running;
+    let sender = inner.hub.channel(progress.clone());
+    sender.send_replace(progress);
+
+    let lost = Arc::new(AtomicBool::new(false));
+    let heartbeat = tokio::spawn(heartbeat(inner.clone(), id, cancel.clone(), stop.clone(), lost.clone()));
+
+    let run = Arc::new(TaskRun {
+        inner: inner.clone(),
+        id,
+        filter: CardFilter::new(task.spec.days_limit, &task.spec.exclude_keywords, Utc::now().date_naive()),
+        cancel: cancel.clone(),
+        progress: sender.clone(),
+    });
+    let finished_all = if stop.load(Ordering::SeqCst) {
+        cancel.cancel();
+        false
+    } else {
+        match pending_operations(&inner, &task).await {
+            Ok(operations) => run_operations(&run, operations).await,
+            Err(e) => {
+                tracing::error!(task = %id, error = %e, "could not read the task's recorded operations");
+                false
+            }
+        }
+    };
+
+    heartbeat.abort();
+    inner.running_tasks().remove(&id);
+    let owner = &inner.config.owner;
+    if lost.load(Ordering::SeqCst) {
+        tracing::warn!(task = %id, "lease lost: another worker took the task over");
+        inner.hub.close(id);
+        return;
+    }
+    let ending = if stop.load(Ordering::SeqCst) {
+        Some((TaskStatus::Cancelled, None))
+    } else if finished_all {
+        let counters = sender.borrow().counters;
+        Some(verdict(&inner, id, counters).await)
+    } else {
+        None
+    };
+    match ending {
+        Some((status, error)) => {
+            let finished =
+                retry_unavailable(|| inner.store.finish_task(id, owner, status, error.clone(), Utc::now())).await;
+            match finished {
+                Ok(Some(task)) => {
+                    tracing::info!(task = %id, %status, "task ended");
+                    publish_final(&inner, &sender, &task);
+                }
+                Ok(None) => {
+                    tracing::warn!(task = %id, "task was no longer ours to finish");
+                    inner.hub.close(id);
+                }
+                Err(e) => {
+                    tracing::error!(task = %id, error = %e, "could not record the end of the task");
+                    inner.hub.close(id);
+                }
+            }
+        }
+        None => {
+            // Shutdown: leave the task running and ownerless, so the next
+            // start resumes it where it stopped.
+            if let Err(e) = inner.store.release_task(id, owner, Utc::now()).await {
+                tracing::warn!(task = %id, error = %e, "could not release the task; it resumes after its lease");
+            }
+            tracing::info!(task = %id, "task handed back for resumption");
+            inner.hub.close(id);
+        }
+    }
+}
+
+/// Publishes the stored final state, keeping the last operation shown.
+fn publish_final(inner: &Inner, sender: &watch::Sender<Progress>, task: &Task) {
+    let last = sender.borrow().clone();
+    let mut progress = Progress::of(task);
+    progress.current_prefecture = last.current_prefecture;
+    progress.current_keyword = last.current_keyword;
+    inner.hub.publish(progress.clone());
+    sender.send_replace(progress);
+}
+
+/// Succeeded, unless every operation failed.
+async fn verdict(inner: &Inner, id: TaskId, counters: Counters) -> (TaskStatus, Option<String>) {
+    if counters.total_operations == 0 || counters.failed_operations < counters.total_operations {
+        return (TaskStatus::Succeeded, None);
+    }
+    let example = match inner.store.operations(id).await {
+        Ok(ops) => ops.into_iter().find_map(|op| op.record.error.map(|e| format!("; e.g. {}/{}: {e}", op.record.prefecture_code, op.record.keyword))),
+        Err(_) => None,
+    };
+    (
+        TaskStatus::Failed,
+        Some(format!("all {} operations failed{}", counters.total_operations, example.unwrap_or_default())),
+    )
+}
+
+/// The operations not recorded yet, keyword by keyword so that operations in
+/// flight spread over many hosts.
+async fn pending_operations(inner: &Inner, task: &Task) -> Result<Vec<Operation>, StoreError> {
+    let done: HashSet<(String, String)> = inner.store.recorded_operations(task.id).await?.into_iter().collect();
+    let mut operations = Vec::new();
+    for keyword in &task.spec.keywords {
+        for code in &task.spec.targets {
+            if done.contains(&(code.clone(), keyword.clone())) {
+                continue;
+            }
+            match inner.catalog.prefecture_by_code(code) {
+                Some(prefecture) => operations.push(Operation { prefecture: prefecture.clone(), keyword: keyword.clone() }),
+                None => tracing::warn!(task = %task.id, code, "prefecture no longer in the catalog; skipped"),
+            }
+        }
+    }
+    Ok(operations)
+}
+
+/// Runs the operations with at most `operation_concurrency` in flight;
+/// returns whether all of them ran (none was cut short by a stop or a
+/// shutdown).
+async fn run_operations(run: &Arc<TaskRun>, operations: Vec<Operation>) -> bool {
+    let limit = run.inner.config.operation_concurrency.max(1);
+    let mut queue = operations.into_iter();
+    let mut in_flight = JoinSet::new();
+    let mut complete = true;
+    loop {
+        while in_flight.len() < limit {
+            if run.cancel.is_cancelled() || run.inner.draining.is_cancelled() {
+                complete &= queue.len() == 0;
+                break;
+            }
+            let Some(operation) = queue.next() else { break };
+            in_flight.spawn(run_operation(run.clone(), operation));
+        }
+        match in_flight.join_next().await {
+            Some(Ok(ran)) => complete &= ran,
+            Some(Err(e)) => {
+                tracing::error!(task = %run.id, error = %e, "an operation panicked");
+                complete = false;
+            }
+            None => break,
+        }
+    }
+    complete && queue.len() == 0
+}
+
+/// Runs one operation and records it; returns whether it ran to its end.
+async fn run_operation(run: Arc<TaskRun>, operation: Operation) -> bool {
+    let Operation { prefecture, keyword } = operation;
+    run.progress.send_modify(|p| {
+        p.in_flight_operations += 1;
+        p.current_prefecture = Some(prefecture.code.clone());
+        p.current_keyword = Some(keyword.clone());
+    });
+    let mut sink = StoreSink {
+        store: run.inner.store.clone(),
+        task: run.id,
+        prefecture_code: prefecture.code.clone(),
+        keyword: keyword.clone(),
+    };
+    let outcome = run
+        .inner
+        .scraper
+        .run_operation(&prefecture.domain, &keyword, &run.filter, &run.cancel, &mut sink)
+        .await;
+    let counters = match outcome {
+        Ok(report) => record(&run, &prefecture, &keyword, report).await,
+        Err(_cancelled) => None,
+    };
+    let ran = counters.is_some();
+    run.progress.send_modify(|p| {
+        p.in_flight_operations = p.in_flight_operations.saturating_sub(1);
+        // Operations end in any order: never let the counters go back.
+        if let Some(counters) = counters {
+            if counters.completed_operations >= p.counters.completed_operations {
+                p.counters = counters;
+            }
+        }
+    });
+    ran
+}
+
+async fn record(run: &TaskRun, prefecture: &Prefecture, keyword: &str, report: OperationReport) -> Option<Counters> {
+    if let Some(error) = &report.error {
+        tracing::warn!(task = %run.id, prefecture = %prefecture.code, keyword, error, "operation failed");
+    }
+    let record = OperationRecord {
+        prefecture_code: prefecture.code.clone(),
+        keyword: keyword.to_owned(),
+        items_found: report.items_found,
+        pages_fetched: report.pages_fetched,
+        duration: report.duration,
+        error: report.error,
+    };
+    match retry_unavailable(|| run.inner.store.record_operation(run.id, &record, Utc::now())).await {
+        Ok(counters) => Some(counters),
+        Err(e) => {
+            tracing::error!(task = %run.id, error = %e, "could not record an operation; it runs again on resumption");
+            None
+        }
+    }
+}
+
+/// Renews the lease while the task runs; notices a stop sent through the
+/// database, or a lease lost to another worker.
+async fn heartbeat(inner: Arc<Inner>, id: TaskId, cancel: CancellationToken, stop: Arc<AtomicBool>, lost: Arc<AtomicBool>) {
+    // The first tick is immediate: a stop that reached the database while
+    // the task was being claimed is seen at once.
+    let mut ticks = tokio::time::interval(inner.config.heartbeat);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        match inner.store.renew_lease(id, &inner.config.owner, Utc::now(), inner.config.lease).await {
+            Ok(LeaseState::Held { stop_requested: true }) => {
+                stop.store(true, Ordering::SeqCst);
+                cancel.cancel();
+            }
+            Ok(LeaseState::Held { stop_requested: false }) => {}
+            Ok(LeaseState::Lost) => {
+                lost.store(true, Ordering::SeqCst);
+                cancel.cancel();
+                return;
+            }
+            Err(e) => tracing::warn!(task = %id, error = %e, "could not renew the lease"),
+        }
+    }
+}

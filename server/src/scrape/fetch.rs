@@ -1,0 +1,295 @@
+//! Fetching pages: timeouts, a bounded body, bounded redirects, retries with
+//! exponential backoff and full jitter, `Retry-After`, charset decoding, and
+//! cancellation that aborts the request in flight.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use reqwest::header::{CONTENT_TYPE, HeaderMap, RETRY_AFTER};
+use tokio_util::sync::CancellationToken;
+use url::Url;
+
+use crate::scrape::limits::Limits;
+
+/// How pages are fetched.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FetchConfig {
+    /// Sent with every request, so site operators know who is calling.
+    pub user_agent: String,
+    /// Whole-request deadline, body included.
+    pub request_timeout: Duration,
+    pub connect_timeout: Duration,
+    /// A larger page is an operation error, never an out-of-memory.
+    pub max_body_bytes: usize,
+    pub max_redirects: usize,
+    /// Retries after the first attempt, for retryable failures only.
+    pub retries: u32,
+    /// First backoff; each retry doubles it, up to `retry_max_delay`.
+    pub retry_base_delay: Duration,
+    pub retry_max_delay: Duration,
+    /// Longest `Retry-After` honoured; a longer one is cut to this.
+    pub retry_after_cap: Duration,
+}
+
+impl Default for FetchConfig {
+    fn default() -> Self {
+        FetchConfig {
+            user_agent: default_user_agent(),
+            request_timeout: Duration::from_secs(30),
+            connect_timeout: Duration::from_secs(10),
+            max_body_bytes: 8 * 1024 * 1024,
+            max_redirects: 5,
+            retries: 3,
+            retry_base_delay: Duration::from_millis(500),
+            retry_max_delay: Duration::from_secs(30),
+            retry_after_cap: Duration::from_secs(120),
+        }
+    }
+}
+
+/// `scrape-tasks/<version> (+<repository>)`.
+pub fn default_user_agent() -> String {
+    format!("scrape-tasks/{} (+{})", env!("CARGO_PKG_VERSION"), env!("CARGO_PKG_REPOSITORY"))
+}
+
+/// Why a page could not be fetched (after retries, for retryable causes).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FetchError {
+    #[error("cancelled")]
+    Cancelled,
+    #[error("HTTP status {0}")]
+    Status(u16),
+    #[error("timed out")]
+    Timeout,
+    #[error("connection failed: {0}")]
+    Connect(String),
+    #[error("too many redirects")]
+    Redirects,
+    #[error("response body larger than {0} bytes")]
+    BodyTooLarge(usize),
+    #[error("transport error: {0}")]
+    Transport(String),
+}
+
+impl FetchError {
+    /// Failures worth another attempt: the site may answer next time.
+    fn is_retryable(&self) -> bool {
+        match self {
+            FetchError::Status(code) => matches!(code, 408 | 429) || (500..600).contains(code),
+            FetchError::Timeout | FetchError::Connect(_) | FetchError::Transport(_) => true,
+            FetchError::Cancelled | FetchError::Redirects | FetchError::BodyTooLarge(_) => false,
+        }
+    }
+
+    fn from_reqwest(err: &reqwest::Error) -> FetchError {
+        if err.is_timeout() {
+            FetchError::Timeout
+        } else if err.is_redirect() {
+            FetchError::Redirects
+        } else if err.is_connect() {
+            FetchError::Connect(root_cause(err))
+        } else {
+            FetchError::Transport(root_cause(err))
+        }
+    }
+}
+
+fn root_cause(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut cause = err;
+    while let Some(next) = cause.source() {
+        cause = next;
+    }
+    cause.to_string()
+}
+
+/// A failed attempt, with the delay the server asked for, if any.
+struct Attempt {
+    error: FetchError,
+    retry_after: Option<Duration>,
+}
+
+/// The HTTP client of the engine, shared by all operations.
+#[derive(Debug, Clone)]
+pub struct Fetcher {
+    client: reqwest::Client,
+    limits: Arc<Limits>,
+    config: Arc<FetchConfig>,
+}
+
+impl Fetcher {
+    pub fn new(config: FetchConfig, limits: Arc<Limits>) -> Result<Fetcher, reqwest::Error> {
+        // Another part of the process may have installed it already.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let client = reqwest::Client::builder()
+            .user_agent(config.user_agent.clone())
+            .timeout(config.request_timeout)
+            .connect_timeout(config.connect_timeout)
+            .redirect(reqwest::redirect::Policy::limited(config.max_redirects))
+            .pool_max_idle_per_host(limits.config().per_host_concurrency.max(1))
+            .build()?;
+        Ok(Fetcher { client, limits, config: Arc::new(config) })
+    }
+
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
+    /// Fetches `url` as text, retrying what is worth retrying. Cancelling
+    /// `cancel` aborts the request in flight or the wait between attempts.
+    pub async fn get(&self, url: &Url, cancel: &CancellationToken) -> Result<String, FetchError> {
+        let host = url.host_str().unwrap_or_default().to_owned();
+        let mut attempt = 0;
+        loop {
+            let outcome = tokio::select! {
+                biased;
+                () = cancel.cancelled() => return Err(FetchError::Cancelled),
+                outcome = async {
+                    let _permit = self.limits.acquire(&host).await;
+                    self.attempt(url).await
+                } => outcome,
+            };
+            let failure = match outcome {
+                Ok(body) => return Ok(body),
+                Err(failure) => failure,
+            };
+            if !failure.error.is_retryable() || attempt >= self.config.retries {
+                return Err(failure.error);
+            }
+            let delay = match failure.retry_after {
+                Some(asked) => asked.min(self.config.retry_after_cap),
+                None => self.backoff(attempt),
+            };
+            tracing::debug!(%url, error = %failure.error, ?delay, attempt, "retrying");
+            tokio::select! {
+                biased;
+                () = cancel.cancelled() => return Err(FetchError::Cancelled),
+                () = tokio::time::sleep(delay) => {}
+            }
+            attempt += 1;
+        }
+    }
+
+    /// Full jitter: a uniform delay between zero and the exponential ceiling.
+    fn backoff(&self, attempt: u32) -> Duration {
+        let ceiling = self
+            .config
+            .retry_base_delay
+            .saturating_mul(2u32.saturating_pow(attempt))
+            .min(self.config.retry_max_delay);
+        ceiling.mul_f64(fastrand::f64())
+    }
+
+    async fn attempt(&self, url: &Url) -> Result<String, Attempt> {
+        let fail = |error| Attempt { error, retry_after: None };
+        let mut response = self.client.get(url.clone()).send().await.map_err(|e| fail(FetchError::from_reqwest(&e)))?;
+        let status = response.status();
+        if !status.is_success() {
+            let retry_after = if status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error() {
+                retry_after(response.headers())
+            } else {
+                None
+            };
+            return Err(Attempt { error: FetchError::Status(status.as_u16()), retry_after });
+        }
+        let limit = self.config.max_body_bytes;
+        if response.content_length().is_some_and(|len| len > limit as u64) {
+            return Err(fail(FetchError::BodyTooLarge(limit)));
+        }
+        let content_type = response
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(|e| fail(FetchError::from_reqwest(&e)))? {
+            if body.len() + chunk.len() > limit {
+                return Err(fail(FetchError::BodyTooLarge(limit)));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(decode(&body, content_type.as_deref()))
+    }
+}
+
+/// `Retry-After` as seconds or as an HTTP date.
+fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let value = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let at = chrono::DateTime::parse_from_rfc2822(value).ok()?;
+    (at.with_timezone(&chrono::Utc) - chrono::Utc::now()).to_std().ok().or(Some(Duration::ZERO))
+}
+
+/// Decodes a page by the charset its `Content-Type` declares, else by its
+/// `<meta charset>`, else as UTF-8 (invalid bytes replaced).
+pub fn decode(body: &[u8], content_type: Option<&str>) -> String {
+    let declared = content_type.and_then(charset_param).or_else(|| meta_charset(body));
+    let encoding = declared
+        .and_then(|label| encoding_rs::Encoding::for_label(label.as_bytes()))
+        .unwrap_or(encoding_rs::UTF_8);
+    let (text, _, _) = encoding.decode(body);
+    text.into_owned()
+}
+
+fn charset_param(content_type: &str) -> Option<String> {
+    content_type.split(';').skip(1).find_map(|param| {
+        let (name, value) = param.split_once('=')?;
+        name.trim()
+            .eq_ignore_ascii_case("charset")
+            .then(|| value.trim().trim_matches('"').to_owned())
+    })
+}
+
+/// The charset of a `<meta charset=…>` or `<meta http-equiv … content="…; charset=…">`
+/// in the first kilobytes of the page.
+fn meta_charset(body: &[u8]) -> Option<String> {
+    let head = &body[..body.len().min(4096)];
+    let head = String::from_utf8_lossy(head).to_ascii_lowercase();
+    let at = head.find("charset=")? + "charset=".len();
+    let value: String = head[at..]
+        .trim_start_matches(['"', '\''])
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | ':' | '.'))
+        .collect();
+    (!value.is_empty()).then_some(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pages_are_decoded_by_their_declared_charset() {
+        let latin1 = b"<p>\xc9levage porcin \xe0 Plo\xebrmel</p>";
+        assert_eq!(decode(latin1, Some("text/html; charset=ISO-8859-1")), "<p>Élevage porcin à Ploërmel</p>");
+        let meta = b"<html><head><meta charset=\"windows-1252\"></head><body>\x93volaille\x94</body></html>";
+        assert!(decode(meta, Some("text/html")).contains("\u{201c}volaille\u{201d}"));
+        assert_eq!(decode("déjà".as_bytes(), None), "déjà");
+    }
+
+    #[test]
+    fn retry_after_is_read_as_seconds_or_a_date() {
+        let mut headers = HeaderMap::new();
+        headers.insert(RETRY_AFTER, "7".parse().expect("header"));
+        assert_eq!(retry_after(&headers), Some(Duration::from_secs(7)));
+        headers.insert(RETRY_AFTER, "Wed, 21 Oct 2015 07:28:00 GMT".parse().expect("header"));
+        assert_eq!(retry_after(&headers), Some(Duration::ZERO));
+        headers.insert(RETRY_AFTER, "soon".parse().expect("header"));
+        assert_eq!(retry_after(&headers), None);
+    }
+
+    #[test]
+    fn only_transient_failures_are_retried() {
+        for code in [408, 429, 500, 502, 503, 504] {
+            assert!(FetchError::Status(code).is_retryable(), "{code}");
+        }
+        for code in [400, 401, 403, 404, 410] {
+            assert!(!FetchError::Status(code).is_retryable(), "{code}");
+        }
+        assert!(FetchError::Timeout.is_retryable());
+        assert!(!FetchError::BodyTooLarge(1).is_retryable());
+        assert!(!FetchError::Redirects.is_retryable());
+    }
+}

@@ -1,0 +1,147 @@
+//! Extraction of result cards from a search page.
+
+use chrono::NaiveDate;
+use scraper::{ElementRef, Html};
+use url::Url;
+
+use crate::scrape::dates::parse_date;
+use crate::scrape::profile::CompiledProfile;
+
+/// One result card, with every text whitespace-collapsed. Missing parts are
+/// empty (or `None` for the date): a card is kept whenever it has a link.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Card {
+    /// Absolute URL of the publication.
+    pub link: String,
+    pub title: String,
+    pub description: String,
+    /// The date text as shown, e.g. "Publié le 12/03/2025".
+    pub date_label: String,
+    pub published_on: Option<NaiveDate>,
+}
+
+/// The cards of a page, in page order. Relative links are resolved against
+/// `origin`, the site's canonical origin.
+pub fn parse_cards(profile: &CompiledProfile, html: &str, origin: &Url) -> Vec<Card> {
+    let document = Html::parse_document(html);
+    document.select(&profile.card).filter_map(|card| parse_card(profile, card, origin)).collect()
+}
+
+fn parse_card(profile: &CompiledProfile, card: ElementRef<'_>, origin: &Url) -> Option<Card> {
+    let title_el = card.select(&profile.title).next();
+    // The link is the title's own when it has one, else the card's first link.
+    let link_el = title_el
+        .and_then(|t| t.select(&profile.link).next())
+        .or_else(|| card.select(&profile.link).next())?;
+    let href = link_el.value().attr("href")?.trim();
+    if href.is_empty() || href.starts_with('#') || href.starts_with("javascript:") {
+        return None;
+    }
+    let link = origin.join(href).ok()?;
+    if !matches!(link.scheme(), "http" | "https") {
+        return None;
+    }
+    let title = title_el.map(text_of).filter(|t| !t.is_empty()).unwrap_or_else(|| text_of(link_el));
+    let description = card.select(&profile.description).next().map(text_of).unwrap_or_default();
+    let date_label = card.select(&profile.date).next().map(text_of).unwrap_or_default();
+    let published_on = parse_date(&date_label);
+    Some(Card { link: link.into(), title, description, date_label, published_on })
+}
+
+/// The element's text with every whitespace run (no-break spaces included)
+/// collapsed to one space, trimmed.
+fn text_of(element: ElementRef<'_>) -> String {
+    let mut out = String::new();
+    for word in element.text().flat_map(str::split_whitespace) {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(word);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scrape::profile::{SiteProfile, canonical_origin};
+
+    fn parse(html: &str) -> Vec<Card> {
+        let profile = SiteProfile::prefecture().compile().expect("valid");
+        parse_cards(&profile, html, &canonical_origin("www.morbihan.gouv.fr").expect("origin"))
+    }
+
+    const CARD: &str = r#"
+      <div class="fr-col-12">
+        <div class="fr-card fr-enlarge-link fr-card--horizontal">
+          <div class="fr-card__body"><div class="fr-card__content">
+            <h3 class="fr-card__title">
+              <a href="/Publications/Avis/Elevage-bovin-GAEC-du-Moulin-100001" title="x">
+                Arrêté préfectoral&nbsp;–  GAEC du Moulin &amp; fils
+              </a>
+            </h3>
+            <p class="fr-card__desc">Le public est informé qu'un <strong class="highlight">élevage bovin</strong>
+               sera   étendu.</p>
+            <div class="fr-card__end"><p class="fr-card__detail fr-icon-calendar-line">Publié le 12/03/2025</p></div>
+          </div></div>
+        </div>
+      </div>"#;
+
+    #[test]
+    fn a_dsfr_card_gives_every_field() {
+        let cards = parse(&format!("<html><body><main>{CARD}</main></body></html>"));
+        assert_eq!(
+            cards,
+            [Card {
+                link: "https://www.morbihan.gouv.fr/Publications/Avis/Elevage-bovin-GAEC-du-Moulin-100001".into(),
+                title: "Arrêté préfectoral – GAEC du Moulin & fils".into(),
+                description: "Le public est informé qu'un élevage bovin sera étendu.".into(),
+                date_label: "Publié le 12/03/2025".into(),
+                published_on: NaiveDate::from_ymd_opt(2025, 3, 12),
+            }]
+        );
+    }
+
+    #[test]
+    fn missing_parts_are_left_empty() {
+        let html = r#"<div class="fr-card"><h2 class="fr-card__title"><a href="https://autre.example.org/doc?id=1">Sans date</a></h2></div>
+                      <div class="fr-card"><a href="relative/page">Lien seul</a></div>"#;
+        let cards = parse(html);
+        assert_eq!(cards.len(), 2);
+        assert_eq!(cards[0].link, "https://autre.example.org/doc?id=1");
+        assert_eq!(cards[0].title, "Sans date");
+        assert_eq!(cards[0].description, "");
+        assert_eq!(cards[0].date_label, "");
+        assert_eq!(cards[0].published_on, None);
+        assert_eq!(cards[1].link, "https://www.morbihan.gouv.fr/relative/page");
+        assert_eq!(cards[1].title, "Lien seul");
+    }
+
+    #[test]
+    fn cards_without_a_usable_link_are_skipped() {
+        let html = r##"<div class="fr-card"><h3 class="fr-card__title">Pas de lien</h3></div>
+                       <div class="fr-card"><a href="#top">Ancre</a></div>
+                       <div class="fr-card"><a href="mailto:x@y.fr">Courriel</a></div>"##;
+        assert!(parse(html).is_empty());
+    }
+
+    #[test]
+    fn malformed_markup_still_yields_the_cards() {
+        // Unclosed paragraphs, divs and inline tags and stray end tags, as
+        // broken CMS templates produce: the second card ends up nested in
+        // the first, and each still gives its own link.
+        let html = r#"<div class="fr-card"><h3 class="fr-card__title"><a href="/a">Premier</a></h3>
+                      <p class="fr-card__desc">texte <b>non fermé
+                      <div class="fr-card"><h3 class="fr-card__title"><a href="/b">Second</a></h3></span></div>"#;
+        let cards = parse(html);
+        let links: Vec<_> = cards.iter().map(|c| c.link.as_str()).collect();
+        assert_eq!(links, ["https://www.morbihan.gouv.fr/a", "https://www.morbihan.gouv.fr/b"]);
+        assert_eq!(cards[1].title, "Second");
+    }
+
+    #[test]
+    fn a_page_without_cards_gives_nothing() {
+        let html = r#"<div class="fr-alert search-no-result"><h3 class="fr-alert__title">Aucun résultat</h3></div>"#;
+        assert!(parse(html).is_empty());
+    }
+}

@@ -1,0 +1,186 @@
+//! Site profiles: where a site's search pages are and how its result cards
+//! look. The prefecture profile is built in; selectors are compiled once.
+
+use std::fmt;
+
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+use scraper::Selector;
+use url::Url;
+
+/// How to search one kind of site and read its result cards.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SiteProfile {
+    /// Path and query of the first result page; `{keyword}` is replaced by the
+    /// percent-encoded keyword.
+    pub first_page: String,
+    /// Path and query of the following pages; `{offset}` is replaced too.
+    pub next_page: String,
+    /// Offset step between pages (results per page).
+    pub page_step: u32,
+    /// Last offset fetched: a site that never runs out of results is cut here.
+    pub max_offset: u32,
+    pub card_selector: String,
+    pub title_selector: String,
+    pub link_selector: String,
+    pub description_selector: String,
+    pub date_selector: String,
+}
+
+impl SiteProfile {
+    /// The search pages of the French prefecture websites (DSFR design).
+    pub fn prefecture() -> SiteProfile {
+        SiteProfile {
+            first_page: "/contenu/recherche/(searchtext)/{keyword}?SearchText={keyword}".into(),
+            next_page: "/contenu/recherche/(offset)/{offset}/(searchtext)/{keyword}?SearchText={keyword}".into(),
+            page_step: 10,
+            max_offset: 1000,
+            card_selector: "div.fr-card".into(),
+            title_selector: ".fr-card__title".into(),
+            link_selector: "a[href]".into(),
+            description_selector: ".fr-card__desc".into(),
+            date_selector: ".fr-card__detail".into(),
+        }
+    }
+
+    /// Checks the templates and compiles the selectors.
+    pub fn compile(self) -> Result<CompiledProfile, ProfileError> {
+        if !self.first_page.starts_with('/') || !self.next_page.starts_with('/') {
+            return Err(ProfileError("page templates must start with /".into()));
+        }
+        if !self.next_page.contains("{offset}") {
+            return Err(ProfileError("the next-page template needs an {offset}".into()));
+        }
+        if self.page_step == 0 {
+            return Err(ProfileError("the page step must be positive".into()));
+        }
+        let compile = |css: &str| Selector::parse(css).map_err(|e| ProfileError(format!("selector {css:?}: {e}")));
+        Ok(CompiledProfile {
+            card: compile(&self.card_selector)?,
+            title: compile(&self.title_selector)?,
+            link: compile(&self.link_selector)?,
+            description: compile(&self.description_selector)?,
+            date: compile(&self.date_selector)?,
+            profile: self,
+        })
+    }
+}
+
+/// An invalid profile.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid site profile: {0}")]
+pub struct ProfileError(String);
+
+/// A profile with its selectors compiled.
+pub struct CompiledProfile {
+    pub profile: SiteProfile,
+    pub(crate) card: Selector,
+    pub(crate) title: Selector,
+    pub(crate) link: Selector,
+    pub(crate) description: Selector,
+    pub(crate) date: Selector,
+}
+
+impl fmt::Debug for CompiledProfile {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CompiledProfile").field("profile", &self.profile).finish_non_exhaustive()
+    }
+}
+
+/// Characters kept as they are in a keyword placed in a URL path or query.
+const KEYWORD: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
+
+impl CompiledProfile {
+    /// The path and query of the result page at `offset` (0 for the first).
+    pub fn page_path(&self, keyword: &str, offset: u32) -> String {
+        let keyword = utf8_percent_encode(keyword, KEYWORD).to_string();
+        let template = if offset == 0 { &self.profile.first_page } else { &self.profile.next_page };
+        template.replace("{keyword}", &keyword).replace("{offset}", &offset.to_string())
+    }
+}
+
+/// Where a site's pages are fetched from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SiteBase {
+    /// The real site: `https://{domain}`.
+    Real,
+    /// A mirror or test server: a URL template with `{domain}`, e.g.
+    /// `http://127.0.0.1:8088/{domain}`.
+    Override(String),
+}
+
+impl SiteBase {
+    /// Parses an override template; it must be an http(s) URL.
+    pub fn parse_override(template: &str) -> Result<SiteBase, ProfileError> {
+        let probe = template.replace("{domain}", "www.example.gouv.fr");
+        let url = Url::parse(&probe).map_err(|e| ProfileError(format!("site base URL {template:?}: {e}")))?;
+        if !matches!(url.scheme(), "http" | "https") {
+            return Err(ProfileError(format!("site base URL {template:?} must be http or https")));
+        }
+        Ok(SiteBase::Override(template.trim_end_matches('/').to_owned()))
+    }
+
+    /// The URL fetched for `path_and_query` on the site `domain`.
+    pub fn url(&self, domain: &str, path_and_query: &str) -> Result<Url, url::ParseError> {
+        match self {
+            SiteBase::Real => Url::parse(&format!("https://{domain}{path_and_query}")),
+            SiteBase::Override(template) => Url::parse(&format!("{}{path_and_query}", template.replace("{domain}", domain))),
+        }
+    }
+}
+
+/// The canonical origin of a site, against which relative links are made
+/// absolute, whatever the base the pages were fetched from.
+pub fn canonical_origin(domain: &str) -> Result<Url, url::ParseError> {
+    Url::parse(&format!("https://{domain}/"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn page_urls_follow_the_prefecture_templates() {
+        let profile = SiteProfile::prefecture().compile().expect("valid");
+        let base = SiteBase::Real;
+        let first = base.url("www.morbihan.gouv.fr", &profile.page_path("bovin", 0)).expect("url");
+        assert_eq!(
+            first.as_str(),
+            "https://www.morbihan.gouv.fr/contenu/recherche/(searchtext)/bovin?SearchText=bovin"
+        );
+        let third = base.url("www.morbihan.gouv.fr", &profile.page_path("bovin", 20)).expect("url");
+        assert_eq!(
+            third.as_str(),
+            "https://www.morbihan.gouv.fr/contenu/recherche/(offset)/20/(searchtext)/bovin?SearchText=bovin"
+        );
+    }
+
+    #[test]
+    fn keywords_are_percent_encoded() {
+        let profile = SiteProfile::prefecture().compile().expect("valid");
+        assert_eq!(
+            profile.page_path("élevage porcin", 0),
+            "/contenu/recherche/(searchtext)/%C3%A9levage%20porcin?SearchText=%C3%A9levage%20porcin"
+        );
+        assert_eq!(profile.page_path("a/b?c&d", 0), "/contenu/recherche/(searchtext)/a%2Fb%3Fc%26d?SearchText=a%2Fb%3Fc%26d");
+    }
+
+    #[test]
+    fn the_base_url_override_points_every_domain_at_one_server() {
+        let profile = SiteProfile::prefecture().compile().expect("valid");
+        let base = SiteBase::parse_override("http://127.0.0.1:8088/{domain}/").expect("valid");
+        let url = base.url("www.morbihan.gouv.fr", &profile.page_path("bovin", 0)).expect("url");
+        assert_eq!(
+            url.as_str(),
+            "http://127.0.0.1:8088/www.morbihan.gouv.fr/contenu/recherche/(searchtext)/bovin?SearchText=bovin"
+        );
+        assert!(SiteBase::parse_override("ftp://x/{domain}").is_err());
+        assert!(SiteBase::parse_override("not a url").is_err());
+    }
+
+    #[test]
+    fn bad_selectors_are_rejected() {
+        let mut profile = SiteProfile::prefecture();
+        profile.card_selector = "div..".into();
+        assert!(profile.compile().is_err());
+    }
+}

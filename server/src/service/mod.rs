@@ -1,0 +1,222 @@
+//! The service layer: every rule of the task API, called by the gRPC
+//! services (and any other front end) with domain values.
+
+mod error;
+mod page_token;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use tokio::sync::watch;
+
+use crate::catalog::Catalog;
+use crate::domain::text::fold;
+use crate::domain::{Progress, RawTaskSpec, Task, TaskEvent, TaskId, TaskSpec, TaskStatus};
+use crate::runner::{ProgressHub, Runner};
+use crate::store::{NewTask, RecordedOperation, StopOutcome, Store, TaskFilter};
+
+pub use error::ServiceError;
+pub use page_token::PageToken;
+
+/// Default and largest page sizes of the list calls.
+pub const DEFAULT_PAGE_SIZE: usize = 50;
+pub const MAX_PAGE_SIZE: usize = 1000;
+
+/// How long `StopTask` waits for a running task to reach `CANCELLED` before
+/// answering with its state at that moment.
+const STOP_WAIT: Duration = Duration::from_secs(10);
+
+/// The task service: cheap to clone.
+#[derive(Debug, Clone)]
+pub struct TaskService {
+    store: Store,
+    catalog: Arc<Catalog>,
+    hub: Arc<ProgressHub>,
+    runner: Runner,
+}
+
+/// A task with what `GetTask` shows beyond its row.
+#[derive(Debug, Clone)]
+pub struct TaskDetails {
+    pub task: Task,
+    pub operations: Vec<RecordedOperation>,
+    /// The live progress, when this server has it.
+    pub progress: Progress,
+}
+
+/// One page of a list.
+#[derive(Debug, Clone)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next_page_token: Option<String>,
+}
+
+impl TaskService {
+    pub fn new(store: Store, catalog: Arc<Catalog>, hub: Arc<ProgressHub>, runner: Runner) -> TaskService {
+        TaskService { store, catalog, hub, runner }
+    }
+
+    pub fn catalog(&self) -> &Arc<Catalog> {
+        &self.catalog
+    }
+
+    /// Validates and queues a task; a known request id returns its task.
+    pub async fn start_task(&self, raw: RawTaskSpec) -> Result<Task, ServiceError> {
+        let spec = TaskSpec::parse(raw, &self.catalog)?;
+        let id = TaskId::new();
+        let search_text = self.search_text(id, &spec);
+        let (task, created) = self.store.insert_task(NewTask { id, spec, search_text, now: Utc::now() }).await?;
+        if created {
+            tracing::info!(task = %task.id, operations = task.counters.total_operations, "task queued");
+            self.runner.wake();
+        }
+        Ok(task)
+    }
+
+    /// A task, with its live progress when it runs here.
+    pub async fn get_task(&self, id: TaskId) -> Result<TaskDetails, ServiceError> {
+        let task = self.task(id).await?;
+        let operations = self.store.operations(id).await?;
+        let progress = self.live_progress(&task);
+        Ok(TaskDetails { task, operations, progress })
+    }
+
+    pub async fn task(&self, id: TaskId) -> Result<Task, ServiceError> {
+        self.store.task(id).await?.ok_or_else(|| ServiceError::task_not_found(id))
+    }
+
+    /// The stored state, overlaid with the in-memory fields of a task
+    /// running on this server.
+    pub fn live_progress(&self, task: &Task) -> Progress {
+        match self.hub.subscribe(task.id) {
+            Some(rx) if !task.status.is_terminal() => {
+                let live = rx.borrow().clone();
+                if live.counters.completed_operations >= task.counters.completed_operations { live } else { Progress::of(task) }
+            }
+            _ => Progress::of(task),
+        }
+    }
+
+    /// A page of tasks, newest first.
+    pub async fn list_tasks(
+        &self,
+        mut filter: TaskFilter,
+        page_size: usize,
+        page_token: Option<PageToken>,
+    ) -> Result<Page<Task>, ServiceError> {
+        filter.query = filter.query.map(|q| fold(&q)).filter(|q| !q.is_empty());
+        // Tasks over every prefecture do not list them in their search text.
+        filter.query_names_a_place = filter.query.as_deref().is_some_and(|q| self.names_a_place(q));
+        let size = page_size.clamp(1, MAX_PAGE_SIZE);
+        let cursor = page_token.map(|t| t.cursor);
+        let mut tasks = self.store.list_tasks(&filter, cursor.as_ref(), size + 1).await?;
+        let next_page_token = if tasks.len() > size {
+            tasks.truncate(size);
+            tasks.last().map(|last| PageToken::after(last).encode())
+        } else {
+            None
+        };
+        Ok(Page { items: tasks, next_page_token })
+    }
+
+    /// Stops a pending or running task and returns it (cancelled, unless
+    /// its worker could not stop within a few seconds).
+    pub async fn stop_task(&self, id: TaskId) -> Result<Task, ServiceError> {
+        match self.store.request_stop(id, Utc::now()).await? {
+            StopOutcome::NotFound => Err(ServiceError::task_not_found(id)),
+            StopOutcome::AlreadyFinished(task) => Err(ServiceError::FailedPrecondition(format!(
+                "task {id} already ended ({}): only pending or running tasks can be stopped",
+                task.status
+            ))),
+            StopOutcome::CancelledPending(task) => {
+                tracing::info!(task = %id, "pending task cancelled");
+                self.hub.publish(Progress::of(&task));
+                Ok(task)
+            }
+            StopOutcome::Requested(task) => {
+                let rx = self.subscribe_to(&task);
+                self.runner.stop_local(id);
+                let _ = tokio::time::timeout(STOP_WAIT, wait_terminal(rx)).await;
+                self.task(id).await
+            }
+        }
+    }
+
+    /// The event log of a task.
+    pub async fn task_events(&self, id: TaskId) -> Result<Vec<TaskEvent>, ServiceError> {
+        self.task(id).await?;
+        Ok(self.store.task_events(id).await?)
+    }
+
+    /// A live view of a task's progress: its current state at once, then
+    /// every change (the latest when several happen between two reads),
+    /// ending after a terminal state.
+    pub async fn subscribe(&self, id: TaskId) -> Result<watch::Receiver<Progress>, ServiceError> {
+        if let Some(rx) = self.hub.subscribe(id) {
+            return Ok(rx);
+        }
+        let task = self.task(id).await?;
+        let rx = self.subscribe_to(&task);
+        if !task.status.is_terminal() {
+            // The task may have ended between the read and the subscription,
+            // without anyone left to publish it: look again.
+            if let Some(now) = self.store.task(id).await? {
+                if now.status.is_terminal() {
+                    self.hub.publish(Progress::of(&now));
+                }
+            }
+        }
+        Ok(rx)
+    }
+
+    fn subscribe_to(&self, task: &Task) -> watch::Receiver<Progress> {
+        if task.status.is_terminal() {
+            // A finished task: its final state, and the end.
+            return watch::channel(Progress::of(task)).1;
+        }
+        self.hub.channel(Progress::of(task)).subscribe()
+    }
+
+    /// What `ListTasks.query` matches: the id, keywords, and the names and
+    /// codes of the prefectures and regions searched (left out for a task
+    /// over every prefecture, which any place name matches), folded.
+    fn search_text(&self, id: TaskId, spec: &TaskSpec) -> String {
+        let mut parts = vec![id.to_string()];
+        parts.extend(spec.keywords.iter().cloned());
+        let every_prefecture = spec.regions.is_empty() && spec.prefectures.is_empty();
+        for code in spec.targets.iter().filter(|_| !every_prefecture) {
+            if let Some(p) = self.catalog.prefecture_by_code(code) {
+                parts.push(format!("{} {}", p.code, p.name));
+            }
+        }
+        for code in &spec.regions {
+            parts.push(self.catalog.region_name(code).to_owned());
+        }
+        format!(" {} ", parts.iter().map(|p| fold(p)).collect::<Vec<_>>().join(" | "))
+    }
+}
+
+impl TaskService {
+    /// Whether a folded query appears in a prefecture's or region's name or code.
+    fn names_a_place(&self, query: &str) -> bool {
+        let hit = |code: &str, name: &str| fold(code).contains(query) || fold(name).contains(query);
+        self.catalog.prefectures().iter().any(|p| hit(&p.code, &p.name))
+            || self.catalog.regions().iter().any(|r| hit(&r.code, &r.name))
+    }
+}
+
+/// Waits until the progress is terminal (or its channel closes).
+async fn wait_terminal(mut rx: watch::Receiver<Progress>) -> Progress {
+    loop {
+        let current = rx.borrow_and_update().clone();
+        if current.status.is_terminal() || rx.changed().await.is_err() {
+            return rx.borrow().clone();
+        }
+    }
+}
+
+/// Status names accepted from people (CLI, dashboard): `running`, `RUNNING`…
+pub fn parse_status(name: &str) -> Option<TaskStatus> {
+    TaskStatus::from_db(&name.trim().to_ascii_lowercase())
+}

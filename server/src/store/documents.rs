@@ -1,0 +1,125 @@
+//! Documents: unique by absolute link across all tasks, linked to every
+//! task operation that found them.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncConnection, RunQueryDsl};
+
+use crate::domain::TaskId;
+use crate::scrape::Card;
+use crate::store::convert::{from_micros, to_date, to_micros};
+use crate::store::models::{DocumentRow, TaskDocumentRow};
+use crate::store::schema::{documents, task_documents};
+use crate::store::{Backend, Store, StoreError, with_conn};
+
+/// A stored document as one task found it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredCard {
+    pub link: String,
+    pub title: String,
+    pub description: String,
+    pub published_on: Option<NaiveDate>,
+    pub date_label: String,
+    /// The prefecture and keyword under which the task found it.
+    pub prefecture_code: String,
+    pub keyword: String,
+    pub first_seen_at: DateTime<Utc>,
+}
+
+impl Store {
+    /// Stores one page of cards found by a task's operation, in one
+    /// transaction: documents seen for the first time are inserted (and
+    /// attributed to this operation), every card is linked to the task.
+    pub async fn store_page(
+        &self,
+        task: TaskId,
+        prefecture_code: &str,
+        keyword: &str,
+        cards: &[Card],
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let task_id = task.to_string();
+        let now_us = to_micros(now);
+        let docs: Vec<DocumentRow> = cards
+            .iter()
+            .map(|card| DocumentRow {
+                link: card.link.clone(),
+                title: card.title.clone(),
+                description: card.description.clone(),
+                published_on: to_date(card.published_on),
+                date_label: card.date_label.clone(),
+                prefecture_code: prefecture_code.to_owned(),
+                keyword: keyword.to_owned(),
+                first_task_id: task_id.clone(),
+                first_seen_at: now_us,
+            })
+            .collect();
+        let links: Vec<TaskDocumentRow<'_>> = cards
+            .iter()
+            .map(|card| TaskDocumentRow { task_id: &task_id, prefecture_code, keyword, link: &card.link })
+            .collect();
+        match &self.backend {
+            // Row by row on one blocking hop: SQLite has no batch upsert in
+            // diesel, and its statements are cheap once prepared.
+            Backend::Sqlite { writer, .. } => {
+                let mut conn = writer.get().await.map_err(StoreError::from_pool)?;
+                let links: Vec<(String, String)> =
+                    links.iter().map(|l| (l.link.to_owned(), l.task_id.to_owned())).collect();
+                let (prefecture_code, keyword) = (prefecture_code.to_owned(), keyword.to_owned());
+                conn.spawn_blocking(move |conn| {
+                    conn.immediate_transaction(|conn| {
+                        for doc in &docs {
+                            let insert = diesel::insert_into(documents::table).values(doc).on_conflict_do_nothing();
+                            diesel::RunQueryDsl::execute(insert, conn)?;
+                        }
+                        for (link, task_id) in &links {
+                            let row = TaskDocumentRow { task_id, prefecture_code: &prefecture_code, keyword: &keyword, link };
+                            let insert = diesel::insert_into(task_documents::table).values(&row).on_conflict_do_nothing();
+                            diesel::RunQueryDsl::execute(insert, conn)?;
+                        }
+                        Ok(())
+                    })
+                })
+                .await?;
+            }
+            Backend::Postgres { pool } => {
+                let mut conn = pool.get().await.map_err(StoreError::from_pool)?;
+                conn.transaction::<_, StoreError, _>(async |conn| {
+                    diesel::insert_into(documents::table).values(&docs).on_conflict_do_nothing().execute(conn).await?;
+                    diesel::insert_into(task_documents::table).values(&links).on_conflict_do_nothing().execute(conn).await?;
+                    Ok(())
+                })
+                .await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The documents a task found, by prefecture, keyword and link.
+    pub async fn task_documents(&self, task: TaskId) -> Result<Vec<StoredCard>, StoreError> {
+        let task_id = task.to_string();
+        let rows: Vec<(String, String, DocumentRow)> = with_conn!(self, reader, |conn| {
+            task_documents::table
+                .inner_join(documents::table)
+                .filter(task_documents::task_id.eq(&task_id))
+                .order((task_documents::prefecture_code, task_documents::keyword, task_documents::link))
+                .select((task_documents::prefecture_code, task_documents::keyword, DocumentRow::as_select()))
+                .load(conn)
+                .await?
+        });
+        rows.into_iter()
+            .map(|(prefecture_code, keyword, doc)| {
+                Ok(StoredCard {
+                    link: doc.link,
+                    title: doc.title,
+                    description: doc.description,
+                    published_on: doc.published_on.as_deref().and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok()),
+                    date_label: doc.date_label,
+                    prefecture_code,
+                    keyword,
+                    first_seen_at: from_micros(doc.first_seen_at)?,
+                })
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,142 @@
+//! Operation results: one row per prefecture × keyword of a task, written
+//! with the task's counters in one transaction so nothing is counted twice.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncConnection, RunQueryDsl};
+
+use crate::domain::{Counters, EventKind, TaskId};
+use crate::store::convert::to_micros;
+use crate::store::events::event_row;
+use crate::store::models::{OperationRow, TaskRow};
+use crate::store::schema::{documents, operations, task_events, tasks};
+use crate::store::{Store, StoreError, with_conn};
+
+/// The outcome of one operation, to record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OperationRecord {
+    pub prefecture_code: String,
+    pub keyword: String,
+    pub items_found: u64,
+    pub pages_fetched: u32,
+    pub duration: Duration,
+    pub error: Option<String>,
+}
+
+/// A recorded operation, with the documents it was first to store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordedOperation {
+    pub record: OperationRecord,
+    pub new_documents: u64,
+    pub finished_at: DateTime<Utc>,
+}
+
+impl Store {
+    /// Records an operation and adds it to the task's counters, unless it was
+    /// recorded already (a resumed task re-running it); returns the task's
+    /// counters after the write.
+    pub async fn record_operation(
+        &self,
+        task: TaskId,
+        record: &OperationRecord,
+        now: DateTime<Utc>,
+    ) -> Result<Counters, StoreError> {
+        let task_id = task.to_string();
+        let now_us = to_micros(now);
+        let failed = record.error.is_some();
+        let row: TaskRow = with_conn!(self, writer, |conn| {
+            conn.transaction::<_, StoreError, _>(async |conn| {
+                let new_documents: i64 = documents::table
+                    .filter(documents::first_task_id.eq(&task_id))
+                    .filter(documents::prefecture_code.eq(&record.prefecture_code))
+                    .filter(documents::keyword.eq(&record.keyword))
+                    .count()
+                    .get_result(conn)
+                    .await?;
+                let items_found = i64::try_from(record.items_found).unwrap_or(i64::MAX);
+                let pages = i32::try_from(record.pages_fetched).unwrap_or(i32::MAX);
+                let inserted = diesel::insert_into(operations::table)
+                    .values(&OperationRow {
+                        task_id: task_id.clone(),
+                        prefecture_code: record.prefecture_code.clone(),
+                        keyword: record.keyword.clone(),
+                        items_found,
+                        new_documents,
+                        pages_fetched: pages,
+                        duration_ms: i64::try_from(record.duration.as_millis()).unwrap_or(i64::MAX),
+                        error: record.error.clone(),
+                        finished_at: now_us,
+                    })
+                    .on_conflict_do_nothing()
+                    .execute(conn)
+                    .await?;
+                if inserted == 1 {
+                    diesel::update(tasks::table.find(&task_id))
+                        .set((
+                            tasks::completed_operations.eq(tasks::completed_operations + 1),
+                            tasks::failed_operations.eq(tasks::failed_operations + i32::from(failed)),
+                            tasks::items_found.eq(tasks::items_found + items_found),
+                            tasks::new_documents.eq(tasks::new_documents + new_documents),
+                            tasks::pages_fetched.eq(tasks::pages_fetched + i64::from(pages)),
+                            tasks::updated_at.eq(now_us),
+                        ))
+                        .execute(conn)
+                        .await?;
+                    if let Some(error) = &record.error {
+                        let message = format!("{} / {}: {error}", record.prefecture_code, record.keyword);
+                        diesel::insert_into(task_events::table)
+                            .values(&event_row(&task_id, EventKind::OperationFailed, message, now))
+                            .execute(conn)
+                            .await?;
+                    }
+                }
+                Ok(tasks::table.find(&task_id).select(TaskRow::as_select()).first(conn).await?)
+            })
+            .await?
+        });
+        Ok(crate::domain::Task::try_from(row)?.counters)
+    }
+
+    /// The (prefecture code, keyword) pairs of a task already recorded.
+    pub async fn recorded_operations(&self, task: TaskId) -> Result<Vec<(String, String)>, StoreError> {
+        let task_id = task.to_string();
+        with_conn!(self, reader, |conn| {
+            Ok(operations::table
+                .filter(operations::task_id.eq(&task_id))
+                .select((operations::prefecture_code, operations::keyword))
+                .load(conn)
+                .await?)
+        })
+    }
+
+    /// Every recorded operation of a task, by prefecture code and keyword.
+    pub async fn operations(&self, task: TaskId) -> Result<Vec<RecordedOperation>, StoreError> {
+        let task_id = task.to_string();
+        let rows: Vec<OperationRow> = with_conn!(self, reader, |conn| {
+            operations::table
+                .filter(operations::task_id.eq(&task_id))
+                .order((operations::prefecture_code.asc(), operations::keyword.asc()))
+                .select(OperationRow::as_select())
+                .load(conn)
+                .await?
+        });
+        rows.into_iter()
+            .map(|row| {
+                Ok(RecordedOperation {
+                    record: OperationRecord {
+                        prefecture_code: row.prefecture_code,
+                        keyword: row.keyword,
+                        items_found: u64::try_from(row.items_found).unwrap_or_default(),
+                        pages_fetched: u32::try_from(row.pages_fetched).unwrap_or_default(),
+                        duration: Duration::from_millis(u64::try_from(row.duration_ms).unwrap_or_default()),
+                        error: row.error,
+                    },
+                    new_documents: u64::try_from(row.new_documents).unwrap_or_default(),
+                    finished_at: crate::store::convert::from_micros(row.finished_at)?,
+                })
+            })
+            .collect()
+    }
+}

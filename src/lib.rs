@@ -1,0 +1,14 @@
+#![doc = include_str!("../README.api.md")]
+
+/// Generated messages, clients and servers of the `scrape.v1` package.
+pub mod pb {
+    #![expect(
+        clippy::allow_attributes,
+        clippy::unwrap_used,
+        reason = "generated code"
+    )]
+    tonic::include_proto!("scrape.v1");
+}
+
+/// The encoded `FileDescriptorSet` of `scrape.v1`, for server reflection.
+pub const FILE_DESCRIPTOR_SET: &[u8] = tonic::include_file_descriptor_set!("scrape_v1_descriptor");
