@@ -1,0 +1,188 @@
+#![doc = include_str!("../README.md")]
+
+pub mod cli;
+
+use std::time::Duration;
+
+use tokio_stream::StreamExt;
+use tonic::transport::{Channel, Endpoint};
+use tonic::{Code, Status};
+
+pub use scrape_api::pb;
+use scrape_api::pb::catalog_service_client::CatalogServiceClient;
+use scrape_api::pb::task_service_client::TaskServiceClient;
+
+/// Where `scrapectl` and [`Client::connect`] look for the server by default.
+pub const DEFAULT_SERVER: &str = "http://127.0.0.1:50051";
+
+/// Why a call failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    #[error("invalid server address {0:?}: {1}")]
+    Address(String, String),
+    #[error("cannot reach the server at {0}: {1}")]
+    Connect(String, String),
+    #[error(transparent)]
+    Status(#[from] Status),
+}
+
+/// A connection to a scrape-tasks server: both services over one channel.
+#[derive(Debug, Clone)]
+pub struct Client {
+    tasks: TaskServiceClient<Channel>,
+    catalog: CatalogServiceClient<Channel>,
+}
+
+impl Client {
+    /// Connects to `server` (e.g. `http://127.0.0.1:50051`).
+    pub async fn connect(server: &str) -> Result<Client, ClientError> {
+        let endpoint = Endpoint::from_shared(server.to_owned())
+            .map_err(|e| ClientError::Address(server.to_owned(), e.to_string()))?
+            .connect_timeout(Duration::from_secs(5))
+            .tcp_nodelay(true);
+        let channel = endpoint.connect().await.map_err(|e| ClientError::Connect(server.to_owned(), root_cause(&e)))?;
+        Ok(Client::from_channel(channel))
+    }
+
+    /// Wraps an existing channel.
+    pub fn from_channel(channel: Channel) -> Client {
+        Client { tasks: TaskServiceClient::new(channel.clone()), catalog: CatalogServiceClient::new(channel) }
+    }
+
+    /// The generated task client, for calls without a helper here.
+    pub fn tasks(&self) -> TaskServiceClient<Channel> {
+        self.tasks.clone()
+    }
+
+    /// The generated catalog client.
+    pub fn catalog(&self) -> CatalogServiceClient<Channel> {
+        self.catalog.clone()
+    }
+
+    pub async fn start_task(&self, request: pb::StartTaskRequest) -> Result<pb::Task, Status> {
+        Ok(self.tasks().start_task(request).await?.into_inner())
+    }
+
+    pub async fn get_task(&self, task_id: &str) -> Result<pb::Task, Status> {
+        Ok(self.tasks().get_task(pb::GetTaskRequest { task_id: task_id.to_owned() }).await?.into_inner())
+    }
+
+    pub async fn stop_task(&self, task_id: &str) -> Result<pb::Task, Status> {
+        Ok(self.tasks().stop_task(pb::StopTaskRequest { task_id: task_id.to_owned() }).await?.into_inner())
+    }
+
+    pub async fn list_tasks(&self, request: pb::ListTasksRequest) -> Result<pb::ListTasksResponse, Status> {
+        Ok(self.tasks().list_tasks(request).await?.into_inner())
+    }
+
+    pub async fn task_events(&self, task_id: &str) -> Result<Vec<pb::TaskEvent>, Status> {
+        let request = pb::ListTaskEventsRequest { task_id: task_id.to_owned() };
+        Ok(self.tasks().list_task_events(request).await?.into_inner().events)
+    }
+
+    /// The progress stream of a task: a snapshot, then its changes, ending
+    /// after the terminal state.
+    pub async fn stream_progress(&self, task_id: &str) -> Result<tonic::Streaming<pb::Progress>, Status> {
+        let request = pb::StreamProgressRequest { task_id: task_id.to_owned() };
+        Ok(self.tasks().stream_progress(request).await?.into_inner())
+    }
+
+    /// Follows a task until it ends, calling `on_progress` on each update,
+    /// and returns its final progress. A stream cut short (the server
+    /// restarting, a replica going away) is resubscribed, with a capped
+    /// backoff, for up to [`RECONNECT_WINDOW`] without contact.
+    pub async fn follow(
+        &self,
+        task_id: &str,
+        mut on_progress: impl FnMut(&pb::Progress),
+    ) -> Result<pb::Progress, Status> {
+        let mut backoff = Backoff::new();
+        loop {
+            let mut stream = match self.stream_progress(task_id).await {
+                Ok(stream) => stream,
+                Err(status) if is_transient(&status) => {
+                    backoff.wait(status).await?;
+                    continue;
+                }
+                Err(status) => return Err(status),
+            };
+            let mut cut = Status::unavailable("the progress stream ended before the task did");
+            while let Some(item) = stream.next().await {
+                match item {
+                    Ok(progress) => {
+                        backoff.reset();
+                        on_progress(&progress);
+                        if is_terminal(progress.status()) {
+                            return Ok(progress);
+                        }
+                    }
+                    Err(status) if is_transient(&status) => {
+                        cut = status;
+                        break;
+                    }
+                    Err(status) => return Err(status),
+                }
+            }
+            backoff.wait(cut).await?;
+        }
+    }
+
+    pub async fn list_regions(&self) -> Result<Vec<pb::Region>, Status> {
+        Ok(self.catalog().list_regions(pb::ListRegionsRequest {}).await?.into_inner().regions)
+    }
+
+    pub async fn list_prefectures(&self, region: &str) -> Result<Vec<pb::Prefecture>, Status> {
+        let request = pb::ListPrefecturesRequest { region: region.to_owned() };
+        Ok(self.catalog().list_prefectures(request).await?.into_inner().prefectures)
+    }
+}
+
+/// How long [`Client::follow`] keeps trying to reach a server that went away.
+pub const RECONNECT_WINDOW: Duration = Duration::from_secs(120);
+
+/// Capped exponential backoff with a give-up window.
+struct Backoff {
+    delay: Duration,
+    since: Option<tokio::time::Instant>,
+}
+
+impl Backoff {
+    fn new() -> Backoff {
+        Backoff { delay: Duration::from_millis(100), since: None }
+    }
+
+    fn reset(&mut self) {
+        *self = Backoff::new();
+    }
+
+    /// Sleeps before the next attempt, or gives up with `last` once the
+    /// window has passed.
+    async fn wait(&mut self, last: Status) -> Result<(), Status> {
+        let since = *self.since.get_or_insert_with(tokio::time::Instant::now);
+        if since.elapsed() > RECONNECT_WINDOW {
+            return Err(last);
+        }
+        tokio::time::sleep(self.delay).await;
+        self.delay = (self.delay * 2).min(Duration::from_secs(5));
+        Ok(())
+    }
+}
+
+/// Whether a status is final: `SUCCEEDED`, `FAILED` or `CANCELLED`.
+pub fn is_terminal(status: pb::TaskStatus) -> bool {
+    matches!(status, pb::TaskStatus::Succeeded | pb::TaskStatus::Failed | pb::TaskStatus::Cancelled)
+}
+
+/// Failures worth a new attempt.
+pub fn is_transient(status: &Status) -> bool {
+    matches!(status.code(), Code::Unavailable | Code::Unknown | Code::Internal | Code::Cancelled)
+        && !status.message().contains("internal error")
+}
+
+fn root_cause(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut cause = err;
+    while let Some(next) = cause.source() {
+        cause = next;
+    }
+    cause.to_string()
+}

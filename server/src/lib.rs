@@ -90,12 +90,10 @@ pub async fn run(config: Config, listener: TcpListener, shutdown: impl Future<Ou
     let address = listener.local_addr().map_err(|e| ServeError::Config(format!("listener: {e}")))?;
     let workers = runner.start();
     let stop_serving = CancellationToken::new();
-    let server = tonic::transport::Server::builder()
-        .add_routes(routes)
-        .serve_with_incoming_shutdown(
-            tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true)),
-            stop_serving.clone().cancelled_owned(),
-        );
+    let server = tonic::transport::Server::builder().add_routes(routes).serve_with_incoming_shutdown(
+        tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true)),
+        stop_serving.clone().cancelled_owned(),
+    );
     tracing::info!(
         listen = %address,
         database = %url.redacted(),

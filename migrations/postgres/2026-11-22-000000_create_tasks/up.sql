@@ -53,8 +53,11 @@ CREATE TABLE documents (
     prefecture_code TEXT NOT NULL,
     keyword TEXT NOT NULL,
     first_task_id TEXT NOT NULL,
-    first_seen_at BIGINT NOT NULL
+    first_seen_at BIGINT NOT NULL,
+    -- Folded title and description: what ListDocuments.query matches.
+    search_text TEXT NOT NULL
 );
+CREATE INDEX documents_by_first_seen ON documents (first_seen_at DESC, link DESC);
 -- The operation that first stored a document counts it as new.
 CREATE INDEX documents_by_finder ON documents (first_task_id, prefecture_code, keyword);
 

@@ -50,9 +50,7 @@ impl Catalog {
     pub fn builtin() -> Arc<Catalog> {
         static BUILT: std::sync::OnceLock<Arc<Catalog>> = std::sync::OnceLock::new();
         BUILT
-            .get_or_init(|| {
-                Arc::new(Catalog::parse_onto(Catalog::empty(), BUILTIN).expect("valid built-in catalog"))
-            })
+            .get_or_init(|| Arc::new(Catalog::parse_onto(Catalog::empty(), BUILTIN).expect("valid built-in catalog")))
             .clone()
     }
 
@@ -70,11 +68,7 @@ impl Catalog {
     /// whose code exists replaces it, a new one is added. A first line
     /// `replace` starts from an empty catalog instead. `#` starts a comment.
     pub fn with_file(text: &str) -> Result<Catalog, CatalogError> {
-        let replace = text
-            .lines()
-            .map(str::trim)
-            .find(|l| !l.is_empty() && !l.starts_with('#'))
-            == Some("replace");
+        let replace = text.lines().map(str::trim).find(|l| !l.is_empty() && !l.starts_with('#')) == Some("replace");
         let base = if replace { Catalog::empty() } else { Catalog::builtin().as_ref().clone() };
         Catalog::parse_onto(base, text)
     }
@@ -200,10 +194,7 @@ fn index<T>(items: &[T], keys: impl Fn(&T) -> [&String; 2]) -> HashMap<String, u
 }
 
 fn lookup<'a, T>(index: &HashMap<String, usize>, items: &'a [T], query: &str) -> Option<&'a T> {
-    index
-        .get(&code_key(query))
-        .or_else(|| index.get(&name_key(query)))
-        .map(|&i| &items[i])
+    index.get(&code_key(query)).or_else(|| index.get(&name_key(query))).map(|&i| &items[i])
 }
 
 #[cfg(test)]
@@ -267,7 +258,8 @@ mod tests {
         assert_eq!(extended.prefectures().len(), 102);
         assert_eq!(extended.prefecture("56").map(|p| p.domain.as_str()), Some("mirror.example.org"));
 
-        let replaced = Catalog::with_file("replace\nregion|1|Test\nprefecture|1|Only|1|only.example.org\n").expect("valid");
+        let replaced =
+            Catalog::with_file("replace\nregion|1|Test\nprefecture|1|Only|1|only.example.org\n").expect("valid");
         assert_eq!(replaced.prefectures().len(), 1);
         assert_eq!(replaced.regions().len(), 1);
         assert_eq!(replaced.prefecture("Only").map(|p| p.code.as_str()), Some("01"));

@@ -33,9 +33,7 @@ impl ExportFormat {
     }
 
     pub fn from_db(name: &str) -> Option<ExportFormat> {
-        [ExportFormat::Pretty, ExportFormat::Json, ExportFormat::Csv]
-            .into_iter()
-            .find(|f| f.as_str() == name)
+        [ExportFormat::Pretty, ExportFormat::Json, ExportFormat::Csv].into_iter().find(|f| f.as_str() == name)
     }
 
     /// The usual file extension.
@@ -278,7 +276,15 @@ mod tests {
         let err = TaskSpec::parse(r, &Catalog::builtin()).expect_err("invalid");
         assert_eq!(
             fields(&err),
-            ["keywords[0]", "keywords[1]", "keywords[3]", "regions[0]", "prefectures[1]", "days_limit", "export.file_name"]
+            [
+                "keywords[0]",
+                "keywords[1]",
+                "keywords[3]",
+                "regions[0]",
+                "prefectures[1]",
+                "days_limit",
+                "export.file_name"
+            ]
         );
     }
 
@@ -300,9 +306,6 @@ mod tests {
         r.export_file_name = "résultats 2025.csv".into();
         r.export_format = Some(ExportFormat::Csv);
         let spec = TaskSpec::parse(r, &Catalog::builtin()).expect("valid");
-        assert_eq!(
-            spec.export,
-            Some(ExportSpec { file_name: "résultats 2025.csv".into(), format: ExportFormat::Csv })
-        );
+        assert_eq!(spec.export, Some(ExportSpec { file_name: "résultats 2025.csv".into(), format: ExportFormat::Csv }));
     }
 }

@@ -16,13 +16,8 @@ pub enum TaskStatus {
 }
 
 impl TaskStatus {
-    pub const ALL: [TaskStatus; 5] = [
-        TaskStatus::Pending,
-        TaskStatus::Running,
-        TaskStatus::Succeeded,
-        TaskStatus::Failed,
-        TaskStatus::Cancelled,
-    ];
+    pub const ALL: [TaskStatus; 5] =
+        [TaskStatus::Pending, TaskStatus::Running, TaskStatus::Succeeded, TaskStatus::Failed, TaskStatus::Cancelled];
 
     /// Whether the task has ended (and `completed_at` is set).
     pub fn is_terminal(self) -> bool {

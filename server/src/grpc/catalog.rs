@@ -25,8 +25,13 @@ impl CatalogApi {
 
 #[tonic::async_trait]
 impl CatalogServiceApi for CatalogApi {
-    async fn list_regions(&self, _request: Request<pb::ListRegionsRequest>) -> Result<Response<pb::ListRegionsResponse>, Status> {
-        Ok(Response::new(pb::ListRegionsResponse { regions: self.catalog.regions().iter().map(convert::region).collect() }))
+    async fn list_regions(
+        &self,
+        _request: Request<pb::ListRegionsRequest>,
+    ) -> Result<Response<pb::ListRegionsResponse>, Status> {
+        Ok(Response::new(pb::ListRegionsResponse {
+            regions: self.catalog.regions().iter().map(convert::region).collect(),
+        }))
     }
 
     async fn list_prefectures(

@@ -6,7 +6,7 @@ use scrape_api::pb;
 use crate::catalog::{Catalog, Prefecture, Region};
 use crate::domain::{ExportFormat, Progress, RawTaskSpec, Task, TaskEvent, TaskStatus, Violations};
 use crate::service::TaskDetails;
-use crate::store::RecordedOperation;
+use crate::store::{RecordedOperation, StoredCard};
 
 pub fn timestamp(at: DateTime<Utc>) -> prost_types::Timestamp {
     prost_types::Timestamp { seconds: at.timestamp(), nanos: i32::try_from(at.timestamp_subsec_nanos()).unwrap_or(0) }
@@ -206,6 +206,22 @@ impl Wire<'_> {
             pages_fetched: r.pages_fetched,
             duration: TimeDelta::from_std(r.duration).ok().map(duration),
             error: r.error.clone().unwrap_or_default(),
+        }
+    }
+}
+
+impl Wire<'_> {
+    pub fn document(&self, doc: &StoredCard) -> pb::Document {
+        pb::Document {
+            link: doc.link.clone(),
+            title: doc.title.clone(),
+            description: doc.description.clone(),
+            published_on: doc.published_on.map(|d| d.format("%Y-%m-%d").to_string()).unwrap_or_default(),
+            date_label: doc.date_label.clone(),
+            prefecture_code: doc.prefecture_code.clone(),
+            keyword: doc.keyword.clone(),
+            first_seen_at: Some(timestamp(doc.first_seen_at)),
+            prefecture_name: self.prefecture_name(&doc.prefecture_code),
         }
     }
 }

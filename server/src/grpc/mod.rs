@@ -19,7 +19,10 @@ const MAX_REQUEST_BYTES: usize = 1024 * 1024;
 
 /// Every gRPC service of the server, and the health reporter to flip to
 /// NOT_SERVING on shutdown.
-pub async fn routes(tasks: TaskApi, catalog: CatalogApi) -> Result<(Routes, HealthReporter), tonic_reflection::server::Error> {
+pub async fn routes(
+    tasks: TaskApi,
+    catalog: CatalogApi,
+) -> Result<(Routes, HealthReporter), tonic_reflection::server::Error> {
     let (health, health_service) = tonic_health::server::health_reporter();
     health.set_serving::<TaskServiceServer<TaskApi>>().await;
     health.set_serving::<CatalogServiceServer<CatalogApi>>().await;

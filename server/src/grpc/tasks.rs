@@ -12,8 +12,8 @@ use tonic::{Request, Response, Status};
 use crate::domain::{TaskId, Violations};
 use crate::grpc::convert::{self, Wire};
 use crate::grpc::status::invalid_argument;
-use crate::service::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, PageToken, TaskService};
-use crate::store::TaskFilter;
+use crate::service::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, TaskService, document_cursor, operation_cursor, task_cursor};
+use crate::store::{DocumentFilter, OperationFilter, TaskFilter};
 
 /// Longest free-text query accepted, in characters.
 const MAX_QUERY_LEN: usize = 200;
@@ -41,7 +41,9 @@ pub fn task_id(field: &str, value: &str) -> Result<TaskId, Status> {
     if value.trim().is_empty() {
         return Err(invalid_argument(Violations::one(field, "is required")));
     }
-    value.parse().map_err(|e: crate::domain::ids::InvalidTaskId| invalid_argument(Violations::one(field, e.to_string())))
+    value
+        .parse()
+        .map_err(|e: crate::domain::ids::InvalidTaskId| invalid_argument(Violations::one(field, e.to_string())))
 }
 
 /// A page size: 0 means the default; negative or above the maximum is refused.
@@ -63,6 +65,42 @@ pub fn query(value: &str, violations: &mut Violations) -> Option<String> {
         violations.add("query", format!("must be at most {MAX_QUERY_LEN} characters"));
     } else if value.chars().any(char::is_control) {
         violations.add("query", "must not contain control characters");
+    }
+    (!value.is_empty()).then(|| value.to_owned())
+}
+
+/// A decoded page token, or a violation of `page_token`.
+pub fn token<T>(
+    decoded: Result<Option<T>, crate::service::InvalidPageToken>,
+    violations: &mut Violations,
+) -> Option<T> {
+    decoded.unwrap_or_else(|e| {
+        violations.add("page_token", e.to_string());
+        None
+    })
+}
+
+/// A prefecture given by name or code, as its code, or a violation of `field`.
+fn prefecture_code(service: &TaskService, field: &str, value: &str, violations: &mut Violations) -> Option<String> {
+    let value = value.trim();
+    if value.is_empty() {
+        return None;
+    }
+    match service.catalog().prefecture(value) {
+        Some(p) => Some(p.code.clone()),
+        None => {
+            violations.add(field, format!("unknown prefecture {value:?}: give a name or INSEE code"));
+            None
+        }
+    }
+}
+
+/// An optional keyword filter: short, printable.
+fn keyword(value: &str, violations: &mut Violations) -> Option<String> {
+    let value = value.trim();
+    if value.chars().count() > crate::domain::spec::MAX_TEXT_LEN || value.chars().any(char::is_control) {
+        violations
+            .add("keyword", format!("must be at most {} printable characters", crate::domain::spec::MAX_TEXT_LEN));
     }
     (!value.is_empty()).then(|| value.to_owned())
 }
@@ -89,7 +127,10 @@ impl TaskServiceApi for TaskApi {
         Ok(Response::new(self.wire().task_details(&details)))
     }
 
-    async fn list_tasks(&self, request: Request<pb::ListTasksRequest>) -> Result<Response<pb::ListTasksResponse>, Status> {
+    async fn list_tasks(
+        &self,
+        request: Request<pb::ListTasksRequest>,
+    ) -> Result<Response<pb::ListTasksResponse>, Status> {
         let req = request.into_inner();
         let mut violations = Violations::new();
         let statuses = req
@@ -98,7 +139,8 @@ impl TaskServiceApi for TaskApi {
             .enumerate()
             .filter_map(|(i, s)| convert::from_status(&format!("statuses[{i}]"), *s, &mut violations))
             .collect();
-        let created_after = req.created_after.as_ref().and_then(|t| convert::from_timestamp("created_after", t, &mut violations));
+        let created_after =
+            req.created_after.as_ref().and_then(|t| convert::from_timestamp("created_after", t, &mut violations));
         let created_before =
             req.created_before.as_ref().and_then(|t| convert::from_timestamp("created_before", t, &mut violations));
         if let (Some(after), Some(before)) = (created_after, created_before) {
@@ -108,17 +150,7 @@ impl TaskServiceApi for TaskApi {
         }
         let query = query(&req.query, &mut violations);
         let size = page_size(req.page_size, &mut violations);
-        let token = if req.page_token.is_empty() {
-            None
-        } else {
-            match PageToken::decode(&req.page_token) {
-                Ok(token) => Some(token),
-                Err(e) => {
-                    violations.add("page_token", e.to_string());
-                    None
-                }
-            }
-        };
+        let token = token(task_cursor(&req.page_token), &mut violations);
         if !violations.is_empty() {
             return Err(invalid_argument(violations));
         }
@@ -208,16 +240,52 @@ impl TaskServiceApi for TaskApi {
 
     async fn list_task_results(
         &self,
-        _request: Request<pb::ListTaskResultsRequest>,
+        request: Request<pb::ListTaskResultsRequest>,
     ) -> Result<Response<pb::ListTaskResultsResponse>, Status> {
-        Err(not_yet("ListTaskResults"))
+        let req = request.into_inner();
+        let id = task_id("task_id", &req.task_id)?;
+        let mut violations = Violations::new();
+        let filter = OperationFilter {
+            prefecture_code: prefecture_code(&self.service, "prefecture", &req.prefecture, &mut violations),
+            keyword: keyword(&req.keyword, &mut violations),
+        };
+        let size = page_size(req.page_size, &mut violations);
+        let cursor = token(operation_cursor(&req.page_token), &mut violations);
+        if !violations.is_empty() {
+            return Err(invalid_argument(violations));
+        }
+        let page = self.service.list_task_results(id, filter, size, cursor).await?;
+        let wire = self.wire();
+        Ok(Response::new(pb::ListTaskResultsResponse {
+            results: page.items.iter().map(|op| wire.operation(op)).collect(),
+            next_page_token: page.next_page_token.unwrap_or_default(),
+        }))
     }
 
     async fn list_documents(
         &self,
-        _request: Request<pb::ListDocumentsRequest>,
+        request: Request<pb::ListDocumentsRequest>,
     ) -> Result<Response<pb::ListDocumentsResponse>, Status> {
-        Err(not_yet("ListDocuments"))
+        let req = request.into_inner();
+        let task = if req.task_id.trim().is_empty() { None } else { Some(task_id("task_id", &req.task_id)?) };
+        let mut violations = Violations::new();
+        let filter = DocumentFilter {
+            task,
+            prefecture_code: prefecture_code(&self.service, "prefecture", &req.prefecture, &mut violations),
+            keyword: keyword(&req.keyword, &mut violations),
+            query: query(&req.query, &mut violations),
+        };
+        let size = page_size(req.page_size, &mut violations);
+        let cursor = token(document_cursor(&req.page_token, task.is_some()), &mut violations);
+        if !violations.is_empty() {
+            return Err(invalid_argument(violations));
+        }
+        let page = self.service.list_documents(filter, size, cursor).await?;
+        let wire = self.wire();
+        Ok(Response::new(pb::ListDocumentsResponse {
+            documents: page.items.iter().map(|d| wire.document(d)).collect(),
+            next_page_token: page.next_page_token.unwrap_or_default(),
+        }))
     }
 
     type ExportTaskStream = ExportStream;

@@ -158,7 +158,9 @@ async fn verdict(inner: &Inner, id: TaskId, counters: Counters) -> (TaskStatus, 
         return (TaskStatus::Succeeded, None);
     }
     let example = match inner.store.operations(id).await {
-        Ok(ops) => ops.into_iter().find_map(|op| op.record.error.map(|e| format!("; e.g. {}/{}: {e}", op.record.prefecture_code, op.record.keyword))),
+        Ok(ops) => ops.into_iter().find_map(|op| {
+            op.record.error.map(|e| format!("; e.g. {}/{}: {e}", op.record.prefecture_code, op.record.keyword))
+        }),
         Err(_) => None,
     };
     (
@@ -178,7 +180,9 @@ async fn pending_operations(inner: &Inner, task: &Task) -> Result<Vec<Operation>
                 continue;
             }
             match inner.catalog.prefecture_by_code(code) {
-                Some(prefecture) => operations.push(Operation { prefecture: prefecture.clone(), keyword: keyword.clone() }),
+                Some(prefecture) => {
+                    operations.push(Operation { prefecture: prefecture.clone(), keyword: keyword.clone() })
+                }
                 None => tracing::warn!(task = %task.id, code, "prefecture no longer in the catalog; skipped"),
             }
         }
@@ -229,11 +233,8 @@ async fn run_operation(run: Arc<TaskRun>, operation: Operation) -> bool {
         prefecture_code: prefecture.code.clone(),
         keyword: keyword.clone(),
     };
-    let outcome = run
-        .inner
-        .scraper
-        .run_operation(&prefecture.domain, &keyword, &run.filter, &run.cancel, &mut sink)
-        .await;
+    let outcome =
+        run.inner.scraper.run_operation(&prefecture.domain, &keyword, &run.filter, &run.cancel, &mut sink).await;
     let counters = match outcome {
         Ok(report) => record(&run, &prefecture, &keyword, report).await,
         Err(_cancelled) => None,
@@ -274,7 +275,13 @@ async fn record(run: &TaskRun, prefecture: &Prefecture, keyword: &str, report: O
 
 /// Renews the lease while the task runs; notices a stop sent through the
 /// database, or a lease lost to another worker.
-async fn heartbeat(inner: Arc<Inner>, id: TaskId, cancel: CancellationToken, stop: Arc<AtomicBool>, lost: Arc<AtomicBool>) {
+async fn heartbeat(
+    inner: Arc<Inner>,
+    id: TaskId,
+    cancel: CancellationToken,
+    stop: Arc<AtomicBool>,
+    lost: Arc<AtomicBool>,
+) {
     // The first tick is immediate: a stop that reached the database while
     // the task was being claimed is seen at once.
     let mut ticks = tokio::time::interval(inner.config.heartbeat);

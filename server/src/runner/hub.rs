@@ -27,10 +27,7 @@ impl ProgressHub {
     /// The channel of a task, created with `initial` if there is none yet
     /// (an existing channel keeps its value).
     pub fn channel(&self, initial: Progress) -> watch::Sender<Progress> {
-        self.channels()
-            .entry(initial.task_id)
-            .or_insert_with(|| watch::Sender::new(initial))
-            .clone()
+        self.channels().entry(initial.task_id).or_insert_with(|| watch::Sender::new(initial)).clone()
     }
 
     /// Subscribes to a task's channel, if it has one.

@@ -107,7 +107,13 @@ pub struct Workers {
 }
 
 impl Runner {
-    pub fn new(store: Store, scraper: Scraper, catalog: Arc<Catalog>, hub: Arc<ProgressHub>, config: RunnerConfig) -> Runner {
+    pub fn new(
+        store: Store,
+        scraper: Scraper,
+        catalog: Arc<Catalog>,
+        hub: Arc<ProgressHub>,
+        config: RunnerConfig,
+    ) -> Runner {
         Runner {
             inner: Arc::new(Inner {
                 store,

@@ -172,11 +172,8 @@ impl Fetcher {
 
     /// Full jitter: a uniform delay between zero and the exponential ceiling.
     fn backoff(&self, attempt: u32) -> Duration {
-        let ceiling = self
-            .config
-            .retry_base_delay
-            .saturating_mul(2u32.saturating_pow(attempt))
-            .min(self.config.retry_max_delay);
+        let ceiling =
+            self.config.retry_base_delay.saturating_mul(2u32.saturating_pow(attempt)).min(self.config.retry_max_delay);
         ceiling.mul_f64(fastrand::f64())
     }
 
@@ -196,11 +193,7 @@ impl Fetcher {
         if response.content_length().is_some_and(|len| len > limit as u64) {
             return Err(fail(FetchError::BodyTooLarge(limit)));
         }
-        let content_type = response
-            .headers()
-            .get(CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
+        let content_type = response.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(str::to_owned);
         let mut body = Vec::new();
         while let Some(chunk) = response.chunk().await.map_err(|e| fail(FetchError::from_reqwest(&e)))? {
             if body.len() + chunk.len() > limit {
@@ -226,9 +219,8 @@ fn retry_after(headers: &HeaderMap) -> Option<Duration> {
 /// `<meta charset>`, else as UTF-8 (invalid bytes replaced).
 pub fn decode(body: &[u8], content_type: Option<&str>) -> String {
     let declared = content_type.and_then(charset_param).or_else(|| meta_charset(body));
-    let encoding = declared
-        .and_then(|label| encoding_rs::Encoding::for_label(label.as_bytes()))
-        .unwrap_or(encoding_rs::UTF_8);
+    let encoding =
+        declared.and_then(|label| encoding_rs::Encoding::for_label(label.as_bytes())).unwrap_or(encoding_rs::UTF_8);
     let (text, _, _) = encoding.decode(body);
     text.into_owned()
 }
@@ -236,9 +228,7 @@ pub fn decode(body: &[u8], content_type: Option<&str>) -> String {
 fn charset_param(content_type: &str) -> Option<String> {
     content_type.split(';').skip(1).find_map(|param| {
         let (name, value) = param.split_once('=')?;
-        name.trim()
-            .eq_ignore_ascii_case("charset")
-            .then(|| value.trim().trim_matches('"').to_owned())
+        name.trim().eq_ignore_ascii_case("charset").then(|| value.trim().trim_matches('"').to_owned())
     })
 }
 

@@ -44,9 +44,8 @@ pub struct RequestPermit {
 
 impl Limits {
     pub fn new(config: LimitsConfig) -> Limits {
-        let pacing = Quota::with_period(config.per_host_delay)
-            .map(|q| q.allow_burst(NonZeroU32::MIN))
-            .map(RateLimiter::keyed);
+        let pacing =
+            Quota::with_period(config.per_host_delay).map(|q| q.allow_burst(NonZeroU32::MIN)).map(RateLimiter::keyed);
         Limits {
             global: Arc::new(Semaphore::new(config.concurrency.max(1))),
             hosts: Mutex::new(HashMap::new()),
@@ -101,7 +100,8 @@ mod tests {
         });
         tokio::task::yield_now().await;
         // Were the waiter holding the second global slot, this would never end.
-        let on_b = tokio::time::timeout(Duration::from_secs(10), limits.acquire("b")).await.expect("a free global slot");
+        let on_b =
+            tokio::time::timeout(Duration::from_secs(10), limits.acquire("b")).await.expect("a free global slot");
         assert_eq!(limits.in_flight(), 2);
         drop(first_on_a);
         let second_on_a = waiter.await.expect("join");

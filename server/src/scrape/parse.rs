@@ -30,9 +30,8 @@ pub fn parse_cards(profile: &CompiledProfile, html: &str, origin: &Url) -> Vec<C
 fn parse_card(profile: &CompiledProfile, card: ElementRef<'_>, origin: &Url) -> Option<Card> {
     let title_el = card.select(&profile.title).next();
     // The link is the title's own when it has one, else the card's first link.
-    let link_el = title_el
-        .and_then(|t| t.select(&profile.link).next())
-        .or_else(|| card.select(&profile.link).next())?;
+    let link_el =
+        title_el.and_then(|t| t.select(&profile.link).next()).or_else(|| card.select(&profile.link).next())?;
     let href = link_el.value().attr("href")?.trim();
     if href.is_empty() || href.starts_with('#') || href.starts_with("javascript:") {
         return None;
@@ -48,15 +47,22 @@ fn parse_card(profile: &CompiledProfile, card: ElementRef<'_>, origin: &Url) -> 
     Some(Card { link: link.into(), title, description, date_label, published_on })
 }
 
-/// The element's text with every whitespace run (no-break spaces included)
-/// collapsed to one space, trimmed.
+/// The element's text content with every whitespace run (no-break spaces
+/// included) collapsed to one space, trimmed. Text nodes are joined as they
+/// are: `d'<strong>élevage</strong>` reads `d'élevage`.
 fn text_of(element: ElementRef<'_>) -> String {
     let mut out = String::new();
-    for word in element.text().flat_map(str::split_whitespace) {
-        if !out.is_empty() {
-            out.push(' ');
+    let mut space = false;
+    for ch in element.text().flat_map(str::chars) {
+        if ch.is_whitespace() {
+            space = !out.is_empty();
+        } else {
+            if space {
+                out.push(' ');
+                space = false;
+            }
+            out.push(ch);
         }
-        out.push_str(word);
     }
     out
 }
@@ -80,8 +86,8 @@ mod tests {
                 Arrêté préfectoral&nbsp;–  GAEC du Moulin &amp; fils
               </a>
             </h3>
-            <p class="fr-card__desc">Le public est informé qu'un <strong class="highlight">élevage bovin</strong>
-               sera   étendu.</p>
+            <p class="fr-card__desc">Le public est informé d'une demande d'<strong class="highlight">élevage bovin</strong>
+               qui sera   étendu.</p>
             <div class="fr-card__end"><p class="fr-card__detail fr-icon-calendar-line">Publié le 12/03/2025</p></div>
           </div></div>
         </div>
@@ -95,7 +101,7 @@ mod tests {
             [Card {
                 link: "https://www.morbihan.gouv.fr/Publications/Avis/Elevage-bovin-GAEC-du-Moulin-100001".into(),
                 title: "Arrêté préfectoral – GAEC du Moulin & fils".into(),
-                description: "Le public est informé qu'un élevage bovin sera étendu.".into(),
+                description: "Le public est informé d'une demande d'élevage bovin qui sera étendu.".into(),
                 date_label: "Publié le 12/03/2025".into(),
                 published_on: NaiveDate::from_ymd_opt(2025, 3, 12),
             }]

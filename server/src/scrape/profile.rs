@@ -123,7 +123,9 @@ impl SiteBase {
     pub fn url(&self, domain: &str, path_and_query: &str) -> Result<Url, url::ParseError> {
         match self {
             SiteBase::Real => Url::parse(&format!("https://{domain}{path_and_query}")),
-            SiteBase::Override(template) => Url::parse(&format!("{}{path_and_query}", template.replace("{domain}", domain))),
+            SiteBase::Override(template) => {
+                Url::parse(&format!("{}{path_and_query}", template.replace("{domain}", domain)))
+            }
         }
     }
 }
@@ -161,7 +163,10 @@ mod tests {
             profile.page_path("élevage porcin", 0),
             "/contenu/recherche/(searchtext)/%C3%A9levage%20porcin?SearchText=%C3%A9levage%20porcin"
         );
-        assert_eq!(profile.page_path("a/b?c&d", 0), "/contenu/recherche/(searchtext)/a%2Fb%3Fc%26d?SearchText=a%2Fb%3Fc%26d");
+        assert_eq!(
+            profile.page_path("a/b?c&d", 0),
+            "/contenu/recherche/(searchtext)/a%2Fb%3Fc%26d?SearchText=a%2Fb%3Fc%26d"
+        );
     }
 
     #[test]

@@ -14,10 +14,14 @@ use crate::catalog::Catalog;
 use crate::domain::text::fold;
 use crate::domain::{Progress, RawTaskSpec, Task, TaskEvent, TaskId, TaskSpec, TaskStatus};
 use crate::runner::{ProgressHub, Runner};
-use crate::store::{NewTask, RecordedOperation, StopOutcome, Store, TaskFilter};
+use crate::store::{
+    DocumentCursor, DocumentFilter, NewTask, OperationCursor, OperationFilter, RecordedOperation, StopOutcome, Store,
+    StoredCard, TaskCursor, TaskFilter,
+};
 
 pub use error::ServiceError;
-pub use page_token::PageToken;
+pub use page_token::InvalidPageToken;
+pub use page_token::{document_cursor, operation_cursor, task_cursor};
 
 /// Default and largest page sizes of the list calls.
 pub const DEFAULT_PAGE_SIZE: usize = 50;
@@ -50,6 +54,20 @@ pub struct TaskDetails {
 pub struct Page<T> {
     pub items: Vec<T>,
     pub next_page_token: Option<String>,
+}
+
+impl<T> Page<T> {
+    /// A page from `size + 1` items fetched: the extra one only says that
+    /// there is a next page, which starts after the last item kept.
+    fn of(mut items: Vec<T>, size: usize, token: impl Fn(&T) -> String) -> Page<T> {
+        let next_page_token = if items.len() > size {
+            items.truncate(size);
+            items.last().map(token)
+        } else {
+            None
+        };
+        Page { items, next_page_token }
+    }
 }
 
 impl TaskService {
@@ -92,7 +110,11 @@ impl TaskService {
         match self.hub.subscribe(task.id) {
             Some(rx) if !task.status.is_terminal() => {
                 let live = rx.borrow().clone();
-                if live.counters.completed_operations >= task.counters.completed_operations { live } else { Progress::of(task) }
+                if live.counters.completed_operations >= task.counters.completed_operations {
+                    live
+                } else {
+                    Progress::of(task)
+                }
             }
             _ => Progress::of(task),
         }
@@ -103,21 +125,14 @@ impl TaskService {
         &self,
         mut filter: TaskFilter,
         page_size: usize,
-        page_token: Option<PageToken>,
+        page_token: Option<TaskCursor>,
     ) -> Result<Page<Task>, ServiceError> {
         filter.query = filter.query.map(|q| fold(&q)).filter(|q| !q.is_empty());
         // Tasks over every prefecture do not list them in their search text.
         filter.query_names_a_place = filter.query.as_deref().is_some_and(|q| self.names_a_place(q));
         let size = page_size.clamp(1, MAX_PAGE_SIZE);
-        let cursor = page_token.map(|t| t.cursor);
-        let mut tasks = self.store.list_tasks(&filter, cursor.as_ref(), size + 1).await?;
-        let next_page_token = if tasks.len() > size {
-            tasks.truncate(size);
-            tasks.last().map(|last| PageToken::after(last).encode())
-        } else {
-            None
-        };
-        Ok(Page { items: tasks, next_page_token })
+        let tasks = self.store.list_tasks(&filter, page_token.as_ref(), size + 1).await?;
+        Ok(Page::of(tasks, size, page_token::task_token))
     }
 
     /// Stops a pending or running task and returns it (cancelled, unless
@@ -141,6 +156,40 @@ impl TaskService {
                 self.task(id).await
             }
         }
+    }
+
+    /// A page of a task's operation results, by prefecture code and keyword.
+    pub async fn list_task_results(
+        &self,
+        id: TaskId,
+        mut filter: OperationFilter,
+        page_size: usize,
+        page_token: Option<OperationCursor>,
+    ) -> Result<Page<RecordedOperation>, ServiceError> {
+        let task = self.task(id).await?;
+        filter.keyword = filter.keyword.map(|k| task_keyword(&task, &k));
+        let size = page_size.clamp(1, MAX_PAGE_SIZE);
+        let ops = self.store.list_operations(id, &filter, page_token.as_ref(), size + 1).await?;
+        Ok(Page::of(ops, size, page_token::operation_token))
+    }
+
+    /// A page of documents: those a task found (by prefecture, keyword and
+    /// link), or all of them (newest first).
+    pub async fn list_documents(
+        &self,
+        mut filter: DocumentFilter,
+        page_size: usize,
+        page_token: Option<DocumentCursor>,
+    ) -> Result<Page<StoredCard>, ServiceError> {
+        if let Some(id) = filter.task {
+            let task = self.task(id).await?;
+            filter.keyword = filter.keyword.map(|k| task_keyword(&task, &k));
+        }
+        filter.query = filter.query.map(|q| fold(&q)).filter(|q| !q.is_empty());
+        let size = page_size.clamp(1, MAX_PAGE_SIZE);
+        let in_task = filter.task.is_some();
+        let docs = self.store.list_documents(&filter, page_token.as_ref(), size + 1).await?;
+        Ok(Page::of(docs, size, |last| page_token::document_token(last, in_task)))
     }
 
     /// The event log of a task.
@@ -204,6 +253,12 @@ impl TaskService {
         self.catalog.prefectures().iter().any(|p| hit(&p.code, &p.name))
             || self.catalog.regions().iter().any(|r| hit(&r.code, &r.name))
     }
+}
+
+/// The task's own spelling of a keyword given in any case or accents.
+fn task_keyword(task: &Task, keyword: &str) -> String {
+    let folded = fold(keyword);
+    task.spec.keywords.iter().find(|k| fold(k) == folded).cloned().unwrap_or_else(|| keyword.trim().to_owned())
 }
 
 /// Waits until the progress is terminal (or its channel closes).

@@ -1,43 +1,83 @@
-//! Opaque page tokens for keyset pagination.
+//! Opaque page tokens for keyset pagination: url-safe base64 of a JSON array
+//! `[kind, key…]` holding the sort key of the last item of the page.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
-use crate::domain::Task;
-use crate::store::TaskCursor;
+use crate::domain::{Task, TaskId};
+use crate::store::{DocumentCursor, OperationCursor, RecordedOperation, StoredCard, TaskCursor};
 
-/// Where the next page of tasks starts. Encoded as url-safe base64 of
-/// `t1:<created_at micros>:<id>`; clients must treat it as opaque.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PageToken {
-    pub cursor: TaskCursor,
-}
-
-/// A token that was not issued by this server.
+/// A token that was not issued by this server (or for another list).
 #[derive(Debug, thiserror::Error)]
 #[error("invalid page token: pass back a next_page_token unchanged, or nothing for the first page")]
 pub struct InvalidPageToken;
 
-impl PageToken {
-    pub fn after(task: &Task) -> PageToken {
-        PageToken { cursor: TaskCursor::after(task) }
-    }
+fn encode(kind: &str, parts: &[String]) -> String {
+    let mut all = vec![kind.to_owned()];
+    all.extend_from_slice(parts);
+    URL_SAFE_NO_PAD.encode(serde_json::to_vec(&all).expect("strings serialise"))
+}
 
-    pub fn encode(&self) -> String {
-        URL_SAFE_NO_PAD.encode(format!("t1:{}:{}", self.cursor.created_at, self.cursor.id))
+fn decode<const N: usize>(kind: &str, token: &str) -> Result<[String; N], InvalidPageToken> {
+    let bytes = URL_SAFE_NO_PAD.decode(token.trim()).map_err(|_| InvalidPageToken)?;
+    let mut parts: Vec<String> = serde_json::from_slice(&bytes).map_err(|_| InvalidPageToken)?;
+    if parts.len() != N + 1 || parts[0] != kind {
+        return Err(InvalidPageToken);
     }
+    parts.remove(0);
+    parts.try_into().map_err(|_| InvalidPageToken)
+}
 
-    pub fn decode(token: &str) -> Result<PageToken, InvalidPageToken> {
-        let bytes = URL_SAFE_NO_PAD.decode(token.trim()).map_err(|_| InvalidPageToken)?;
-        let text = String::from_utf8(bytes).map_err(|_| InvalidPageToken)?;
-        let mut parts = text.splitn(3, ':');
-        let (Some("t1"), Some(created_at), Some(id)) = (parts.next(), parts.next(), parts.next()) else {
-            return Err(InvalidPageToken);
-        };
-        let created_at = created_at.parse().map_err(|_| InvalidPageToken)?;
-        let id: crate::domain::TaskId = id.parse().map_err(|_| InvalidPageToken)?;
-        Ok(PageToken { cursor: TaskCursor { created_at, id: id.to_string() } })
+/// Decodes an optional token (empty: the first page).
+fn optional<T>(
+    token: &str,
+    parse: impl FnOnce(&str) -> Result<T, InvalidPageToken>,
+) -> Result<Option<T>, InvalidPageToken> {
+    if token.trim().is_empty() { Ok(None) } else { parse(token).map(Some) }
+}
+
+pub fn task_token(last: &Task) -> String {
+    let cursor = TaskCursor::after(last);
+    encode("tasks", &[cursor.created_at.to_string(), cursor.id])
+}
+
+pub fn task_cursor(token: &str) -> Result<Option<TaskCursor>, InvalidPageToken> {
+    optional(token, |token| {
+        let [created_at, id] = decode("tasks", token)?;
+        let id: TaskId = id.parse().map_err(|_| InvalidPageToken)?;
+        Ok(TaskCursor { created_at: created_at.parse().map_err(|_| InvalidPageToken)?, id: id.to_string() })
+    })
+}
+
+pub fn operation_token(last: &RecordedOperation) -> String {
+    encode("operations", &[last.record.prefecture_code.clone(), last.record.keyword.clone()])
+}
+
+pub fn operation_cursor(token: &str) -> Result<Option<OperationCursor>, InvalidPageToken> {
+    optional(token, |token| {
+        let [prefecture_code, keyword] = decode("operations", token)?;
+        Ok(OperationCursor { prefecture_code, keyword })
+    })
+}
+
+pub fn document_token(last: &StoredCard, in_task: bool) -> String {
+    if in_task {
+        encode("task-documents", &[last.prefecture_code.clone(), last.keyword.clone(), last.link.clone()])
+    } else {
+        encode("documents", &[last.first_seen_at.timestamp_micros().to_string(), last.link.clone()])
     }
+}
+
+pub fn document_cursor(token: &str, in_task: bool) -> Result<Option<DocumentCursor>, InvalidPageToken> {
+    optional(token, |token| {
+        if in_task {
+            let [prefecture_code, keyword, link] = decode("task-documents", token)?;
+            Ok(DocumentCursor::InTask { prefecture_code, keyword, link })
+        } else {
+            let [first_seen_at, link] = decode("documents", token)?;
+            Ok(DocumentCursor::Global { first_seen_at: first_seen_at.parse().map_err(|_| InvalidPageToken)?, link })
+        }
+    })
 }
 
 #[cfg(test)]
@@ -45,13 +85,19 @@ mod tests {
     use super::*;
 
     #[test]
-    fn tokens_round_trip_and_garbage_is_refused() {
-        let token = PageToken {
-            cursor: TaskCursor { created_at: 1_700_000_000_000_000, id: crate::domain::TaskId::new().to_string() },
-        };
-        assert_eq!(PageToken::decode(&token.encode()).ok(), Some(token));
-        for garbage in ["", "abc", "!!!", &URL_SAFE_NO_PAD.encode("t1:x:y"), &URL_SAFE_NO_PAD.encode("t2:1:2")] {
-            assert!(PageToken::decode(garbage).is_err(), "{garbage}");
+    fn tokens_round_trip() {
+        let cursor = OperationCursor { prefecture_code: "2A".into(), keyword: "bœuf: \"label\"".into() };
+        let token = encode("operations", &[cursor.prefecture_code.clone(), cursor.keyword.clone()]);
+        assert_eq!(operation_cursor(&token).ok().flatten(), Some(cursor));
+        assert_eq!(operation_cursor("").ok().flatten(), None);
+    }
+
+    #[test]
+    fn garbage_and_foreign_tokens_are_refused() {
+        let foreign = encode("operations", &["56".into(), "bovin".into()]);
+        for garbage in ["abc", "!!!", "W10", &URL_SAFE_NO_PAD.encode("[\"tasks\",\"x\",\"y\"]"), &foreign] {
+            assert!(task_cursor(garbage).is_err(), "{garbage}");
         }
+        assert!(document_cursor(&foreign, true).is_err());
     }
 }

@@ -84,7 +84,8 @@ impl TryFrom<EventRow> for TaskEvent {
     fn try_from(row: EventRow) -> Result<TaskEvent, StoreError> {
         Ok(TaskEvent {
             at: from_micros(row.at)?,
-            kind: EventKind::from_db(&row.kind).ok_or_else(|| StoreError::Corrupt(format!("event kind {:?}", row.kind)))?,
+            kind: EventKind::from_db(&row.kind)
+                .ok_or_else(|| StoreError::Corrupt(format!("event kind {:?}", row.kind)))?,
             message: row.message,
         })
     }

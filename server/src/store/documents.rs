@@ -6,6 +6,7 @@ use diesel::prelude::*;
 use diesel_async::{AsyncConnection, RunQueryDsl};
 
 use crate::domain::TaskId;
+use crate::domain::text::fold;
 use crate::scrape::Card;
 use crate::store::convert::{from_micros, to_date, to_micros};
 use crate::store::models::{DocumentRow, TaskDocumentRow};
@@ -24,6 +25,27 @@ pub struct StoredCard {
     pub prefecture_code: String,
     pub keyword: String,
     pub first_seen_at: DateTime<Utc>,
+}
+
+/// Which documents to list.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DocumentFilter {
+    /// Only those this task found (with the prefecture and keyword it found
+    /// them under); all documents otherwise.
+    pub task: Option<TaskId>,
+    pub prefecture_code: Option<String>,
+    pub keyword: Option<String>,
+    /// Folded text to find in the folded title and description.
+    pub query: Option<String>,
+}
+
+/// Where a page of documents starts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DocumentCursor {
+    /// In a task's documents, ordered by prefecture, keyword and link.
+    InTask { prefecture_code: String, keyword: String, link: String },
+    /// In all documents, newest first.
+    Global { first_seen_at: i64, link: String },
 }
 
 impl Store {
@@ -52,6 +74,7 @@ impl Store {
                 keyword: keyword.to_owned(),
                 first_task_id: task_id.clone(),
                 first_seen_at: now_us,
+                search_text: format!("{} {}", fold(&card.title), fold(&card.description)),
             })
             .collect();
         let links: Vec<TaskDocumentRow<'_>> = cards
@@ -73,8 +96,10 @@ impl Store {
                             diesel::RunQueryDsl::execute(insert, conn)?;
                         }
                         for (link, task_id) in &links {
-                            let row = TaskDocumentRow { task_id, prefecture_code: &prefecture_code, keyword: &keyword, link };
-                            let insert = diesel::insert_into(task_documents::table).values(&row).on_conflict_do_nothing();
+                            let row =
+                                TaskDocumentRow { task_id, prefecture_code: &prefecture_code, keyword: &keyword, link };
+                            let insert =
+                                diesel::insert_into(task_documents::table).values(&row).on_conflict_do_nothing();
                             diesel::RunQueryDsl::execute(insert, conn)?;
                         }
                         Ok(())
@@ -86,7 +111,11 @@ impl Store {
                 let mut conn = pool.get().await.map_err(StoreError::from_pool)?;
                 conn.transaction::<_, StoreError, _>(async |conn| {
                     diesel::insert_into(documents::table).values(&docs).on_conflict_do_nothing().execute(conn).await?;
-                    diesel::insert_into(task_documents::table).values(&links).on_conflict_do_nothing().execute(conn).await?;
+                    diesel::insert_into(task_documents::table)
+                        .values(&links)
+                        .on_conflict_do_nothing()
+                        .execute(conn)
+                        .await?;
                     Ok(())
                 })
                 .await?;
@@ -97,23 +126,88 @@ impl Store {
 
     /// The documents a task found, by prefecture, keyword and link.
     pub async fn task_documents(&self, task: TaskId) -> Result<Vec<StoredCard>, StoreError> {
-        let task_id = task.to_string();
-        let rows: Vec<(String, String, DocumentRow)> = with_conn!(self, reader, |conn| {
-            task_documents::table
-                .inner_join(documents::table)
-                .filter(task_documents::task_id.eq(&task_id))
-                .order((task_documents::prefecture_code, task_documents::keyword, task_documents::link))
-                .select((task_documents::prefecture_code, task_documents::keyword, DocumentRow::as_select()))
-                .load(conn)
-                .await?
-        });
+        let filter = DocumentFilter { task: Some(task), ..DocumentFilter::default() };
+        self.list_documents(&filter, None, usize::MAX).await
+    }
+
+    /// Documents matching `filter`, starting after `cursor`.
+    pub async fn list_documents(
+        &self,
+        filter: &DocumentFilter,
+        cursor: Option<&DocumentCursor>,
+        limit: usize,
+    ) -> Result<Vec<StoredCard>, StoreError> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let pattern = filter.query.as_deref().map(crate::store::tasks::like_pattern);
+        let rows: Vec<(String, String, DocumentRow)> = match filter.task {
+            Some(task) => {
+                let task_id = task.to_string();
+                with_conn!(self, reader, |conn| {
+                    let mut query = task_documents::table
+                        .inner_join(documents::table)
+                        .filter(task_documents::task_id.eq(&task_id))
+                        .select((task_documents::prefecture_code, task_documents::keyword, DocumentRow::as_select()))
+                        .into_boxed();
+                    if let Some(code) = &filter.prefecture_code {
+                        query = query.filter(task_documents::prefecture_code.eq(code));
+                    }
+                    if let Some(keyword) = &filter.keyword {
+                        query = query.filter(task_documents::keyword.eq(keyword));
+                    }
+                    if let Some(pattern) = &pattern {
+                        query = query.filter(documents::search_text.like(pattern).escape('\\'));
+                    }
+                    if let Some(DocumentCursor::InTask { prefecture_code, keyword, link }) = cursor {
+                        query = query.filter(
+                            task_documents::prefecture_code.gt(prefecture_code).or(task_documents::prefecture_code
+                                .eq(prefecture_code)
+                                .and(
+                                    task_documents::keyword
+                                        .gt(keyword)
+                                        .or(task_documents::keyword.eq(keyword).and(task_documents::link.gt(link))),
+                                )),
+                        );
+                    }
+                    query
+                        .order((task_documents::prefecture_code, task_documents::keyword, task_documents::link))
+                        .limit(limit)
+                        .load(conn)
+                        .await?
+                })
+            }
+            None => with_conn!(self, reader, |conn| {
+                let mut query = documents::table
+                    .select((documents::prefecture_code, documents::keyword, DocumentRow::as_select()))
+                    .into_boxed();
+                if let Some(code) = &filter.prefecture_code {
+                    query = query.filter(documents::prefecture_code.eq(code));
+                }
+                if let Some(keyword) = &filter.keyword {
+                    query = query.filter(documents::keyword.eq(keyword));
+                }
+                if let Some(pattern) = &pattern {
+                    query = query.filter(documents::search_text.like(pattern).escape('\\'));
+                }
+                if let Some(DocumentCursor::Global { first_seen_at, link }) = cursor {
+                    query = query.filter(
+                        documents::first_seen_at
+                            .lt(first_seen_at)
+                            .or(documents::first_seen_at.eq(first_seen_at).and(documents::link.lt(link))),
+                    );
+                }
+                query.order((documents::first_seen_at.desc(), documents::link.desc())).limit(limit).load(conn).await?
+            }),
+        };
         rows.into_iter()
             .map(|(prefecture_code, keyword, doc)| {
                 Ok(StoredCard {
                     link: doc.link,
                     title: doc.title,
                     description: doc.description,
-                    published_on: doc.published_on.as_deref().and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok()),
+                    published_on: doc
+                        .published_on
+                        .as_deref()
+                        .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok()),
                     date_label: doc.date_label,
                     prefecture_code,
                     keyword,

@@ -41,9 +41,7 @@ impl From<DieselError> for StoreError {
             DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, info) => {
                 StoreError::Unavailable(info.message().to_owned())
             }
-            DieselError::DatabaseError(DatabaseErrorKind::Unknown, info)
-                if is_transient_message(info.message()) =>
-            {
+            DieselError::DatabaseError(DatabaseErrorKind::Unknown, info) if is_transient_message(info.message()) => {
                 StoreError::Unavailable(info.message().to_owned())
             }
             DieselError::BrokenTransactionManager => StoreError::Unavailable(err.to_string()),
@@ -56,7 +54,16 @@ impl From<DieselError> for StoreError {
 /// connection, without a dedicated error kind.
 fn is_transient_message(message: &str) -> bool {
     let message = message.to_ascii_lowercase();
-    ["database is locked", "database table is locked", "disk i/o error", "unable to open database", "readonly database", "database or disk is full", "connection", "terminating"]
-        .iter()
-        .any(|needle| message.contains(needle))
+    [
+        "database is locked",
+        "database table is locked",
+        "disk i/o error",
+        "unable to open database",
+        "readonly database",
+        "database or disk is full",
+        "connection",
+        "terminating",
+    ]
+    .iter()
+    .any(|needle| message.contains(needle))
 }

@@ -16,7 +16,12 @@ pub const MAX_EVENTS_PER_TASK: i64 = 500;
 
 /// The row of an event, ready to insert in the caller's transaction.
 pub(crate) fn event_row(task_id: &str, kind: EventKind, message: impl Into<String>, at: DateTime<Utc>) -> NewEventRow {
-    NewEventRow { task_id: task_id.to_owned(), at: to_micros(at), kind: kind.as_str().to_owned(), message: message.into() }
+    NewEventRow {
+        task_id: task_id.to_owned(),
+        at: to_micros(at),
+        kind: kind.as_str().to_owned(),
+        message: message.into(),
+    }
 }
 
 impl Store {

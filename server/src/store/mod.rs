@@ -24,9 +24,9 @@ use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfi
 use diesel_async::sync_connection_wrapper::SyncConnectionWrapper;
 use futures_util::FutureExt;
 
-pub use documents::StoredCard;
+pub use documents::{DocumentCursor, DocumentFilter, StoredCard};
 pub use error::StoreError;
-pub use operations::{OperationRecord, RecordedOperation};
+pub use operations::{OperationCursor, OperationFilter, OperationRecord, RecordedOperation};
 pub use tasks::{Claim, LeaseState, NewTask, StopOutcome, TaskCursor, TaskFilter};
 
 /// A SQLite connection usable from async code (queries run on blocking threads).
@@ -38,8 +38,13 @@ pub(crate) enum Backend {
     /// SQLite allows one writer at a time: writes go through a single
     /// connection (queued in the pool, never `SQLITE_BUSY`), reads through a
     /// pool of readers (WAL mode lets them run beside the writer).
-    Sqlite { writer: Pool<SqliteConn>, readers: Pool<SqliteConn> },
-    Postgres { pool: Pool<AsyncPgConnection> },
+    Sqlite {
+        writer: Pool<SqliteConn>,
+        readers: Pool<SqliteConn>,
+    },
+    Postgres {
+        pool: Pool<AsyncPgConnection>,
+    },
 }
 
 /// The store of tasks, operations, documents and events.
@@ -200,7 +205,10 @@ mod tests {
 
     #[test]
     fn database_urls_pick_the_backend() {
-        assert_eq!(DatabaseUrl::parse("sqlite://scrape.db").ok(), Some(DatabaseUrl::Sqlite("sqlite://scrape.db".into())));
+        assert_eq!(
+            DatabaseUrl::parse("sqlite://scrape.db").ok(),
+            Some(DatabaseUrl::Sqlite("sqlite://scrape.db".into()))
+        );
         assert_eq!(DatabaseUrl::parse("sqlite:/tmp/x.db").ok(), Some(DatabaseUrl::Sqlite("sqlite:///tmp/x.db".into())));
         assert!(matches!(DatabaseUrl::parse("postgres://u@h/db"), Ok(DatabaseUrl::Postgres(_))));
         assert!(matches!(DatabaseUrl::parse("postgresql://u@h/db"), Ok(DatabaseUrl::Postgres(_))));

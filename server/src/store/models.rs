@@ -61,6 +61,7 @@ pub(crate) struct DocumentRow {
     pub keyword: String,
     pub first_task_id: String,
     pub first_seen_at: i64,
+    pub search_text: String,
 }
 
 #[derive(Debug, Clone, Insertable)]

@@ -25,6 +25,20 @@ pub struct OperationRecord {
     pub error: Option<String>,
 }
 
+/// Which operations of a task to list.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OperationFilter {
+    pub prefecture_code: Option<String>,
+    pub keyword: Option<String>,
+}
+
+/// Where a page of operations starts: after this (prefecture, keyword).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OperationCursor {
+    pub prefecture_code: String,
+    pub keyword: String,
+}
+
 /// A recorded operation, with the documents it was first to store.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RecordedOperation {
@@ -113,12 +127,39 @@ impl Store {
 
     /// Every recorded operation of a task, by prefecture code and keyword.
     pub async fn operations(&self, task: TaskId) -> Result<Vec<RecordedOperation>, StoreError> {
+        self.list_operations(task, &OperationFilter::default(), None, usize::MAX).await
+    }
+
+    /// Recorded operations of a task matching `filter`, by prefecture code
+    /// and keyword, starting after `cursor`.
+    pub async fn list_operations(
+        &self,
+        task: TaskId,
+        filter: &OperationFilter,
+        cursor: Option<&OperationCursor>,
+        limit: usize,
+    ) -> Result<Vec<RecordedOperation>, StoreError> {
         let task_id = task.to_string();
         let rows: Vec<OperationRow> = with_conn!(self, reader, |conn| {
-            operations::table
+            let mut query = operations::table
                 .filter(operations::task_id.eq(&task_id))
-                .order((operations::prefecture_code.asc(), operations::keyword.asc()))
                 .select(OperationRow::as_select())
+                .into_boxed();
+            if let Some(code) = &filter.prefecture_code {
+                query = query.filter(operations::prefecture_code.eq(code));
+            }
+            if let Some(keyword) = &filter.keyword {
+                query = query.filter(operations::keyword.eq(keyword));
+            }
+            if let Some(c) = cursor {
+                query =
+                    query.filter(operations::prefecture_code.gt(&c.prefecture_code).or(
+                        operations::prefecture_code.eq(&c.prefecture_code).and(operations::keyword.gt(&c.keyword)),
+                    ));
+            }
+            query
+                .order((operations::prefecture_code.asc(), operations::keyword.asc()))
+                .limit(i64::try_from(limit).unwrap_or(i64::MAX))
                 .load(conn)
                 .await?
         });

@@ -58,6 +58,7 @@ diesel::table! {
         keyword -> Text,
         first_task_id -> Text,
         first_seen_at -> BigInt,
+        search_text -> Text,
     }
 }
 

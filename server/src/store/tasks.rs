@@ -96,11 +96,8 @@ impl Store {
         let request_id = row.request_id.clone();
         let inserted = with_conn!(self, writer, |conn| {
             conn.transaction::<_, StoreError, _>(async |conn| {
-                let inserted = diesel::insert_into(tasks::table)
-                    .values(&row)
-                    .on_conflict_do_nothing()
-                    .execute(conn)
-                    .await?;
+                let inserted =
+                    diesel::insert_into(tasks::table).values(&row).on_conflict_do_nothing().execute(conn).await?;
                 if inserted == 1 {
                     diesel::insert_into(task_events::table).values(&event).execute(conn).await?;
                 }
@@ -111,7 +108,8 @@ impl Store {
         let found = if inserted {
             self.task(new.id).await?
         } else {
-            let request_id = request_id.ok_or_else(|| StoreError::Corrupt(format!("task id {} already exists", new.id)))?;
+            let request_id =
+                request_id.ok_or_else(|| StoreError::Corrupt(format!("task id {} already exists", new.id)))?;
             self.task_by_request_id(&request_id).await?
         };
         let task = found.ok_or_else(|| StoreError::Corrupt("inserted task vanished".into()))?;
@@ -185,7 +183,12 @@ impl Store {
     /// Claims the oldest task waiting for a worker: a pending one, or a
     /// running one whose lease expired (its worker died). The claim holds
     /// until `now + lease` unless renewed.
-    pub async fn claim_next(&self, owner: &str, now: DateTime<Utc>, lease: Duration) -> Result<Option<Claim>, StoreError> {
+    pub async fn claim_next(
+        &self,
+        owner: &str,
+        now: DateTime<Utc>,
+        lease: Duration,
+    ) -> Result<Option<Claim>, StoreError> {
         let now_us = to_micros(now);
         let until = now_us + i64::try_from(lease.as_micros()).unwrap_or(i64::MAX / 2);
         let claimable = || {
@@ -248,18 +251,23 @@ impl Store {
     }
 
     /// Extends the lease of a task this owner runs.
-    pub async fn renew_lease(&self, id: TaskId, owner: &str, now: DateTime<Utc>, lease: Duration) -> Result<LeaseState, StoreError> {
+    pub async fn renew_lease(
+        &self,
+        id: TaskId,
+        owner: &str,
+        now: DateTime<Utc>,
+        lease: Duration,
+    ) -> Result<LeaseState, StoreError> {
         let id = id.to_string();
         let until = to_micros(now) + i64::try_from(lease.as_micros()).unwrap_or(i64::MAX / 2);
         with_conn!(self, writer, |conn| {
-            let stop: Option<bool> = diesel::update(
-                tasks::table.find(&id).filter(tasks::owner.eq(owner)).filter(tasks::status.eq(RUNNING)),
-            )
-            .set(tasks::lease_expires_at.eq(until))
-            .returning(tasks::stop_requested)
-            .get_result(conn)
-            .await
-            .optional()?;
+            let stop: Option<bool> =
+                diesel::update(tasks::table.find(&id).filter(tasks::owner.eq(owner)).filter(tasks::status.eq(RUNNING)))
+                    .set(tasks::lease_expires_at.eq(until))
+                    .returning(tasks::stop_requested)
+                    .get_result(conn)
+                    .await
+                    .optional()?;
             Ok(match stop {
                 Some(stop_requested) => LeaseState::Held { stop_requested },
                 None => LeaseState::Lost,
@@ -450,7 +458,7 @@ fn created_message(spec: &TaskSpec) -> String {
 }
 
 /// `%text%` with LIKE's wildcards in `text` escaped.
-fn like_pattern(text: &str) -> String {
+pub(crate) fn like_pattern(text: &str) -> String {
     let mut pattern = String::with_capacity(text.len() + 2);
     pattern.push('%');
     for ch in text.chars() {

@@ -1,0 +1,101 @@
+//! `--output json`: messages as JSON objects with snake_case fields, RFC 3339
+//! times, durations in seconds and statuses as lower-case words.
+
+use chrono::DateTime;
+use serde_json::{Value, json};
+
+use crate::pb;
+
+pub fn time(ts: Option<&prost_types::Timestamp>) -> Value {
+    ts.and_then(|ts| DateTime::from_timestamp(ts.seconds, u32::try_from(ts.nanos).unwrap_or(0)))
+        .map_or(Value::Null, |at| Value::String(at.to_rfc3339()))
+}
+
+pub fn seconds(duration: Option<&prost_types::Duration>) -> Value {
+    duration.map_or(Value::Null, |d| json!(d.seconds as f64 + f64::from(d.nanos) / 1e9))
+}
+
+/// `succeeded`, `running`…
+pub fn status_name(status: pb::TaskStatus) -> &'static str {
+    match status {
+        pb::TaskStatus::Unspecified => "unspecified",
+        pb::TaskStatus::Pending => "pending",
+        pb::TaskStatus::Running => "running",
+        pb::TaskStatus::Succeeded => "succeeded",
+        pb::TaskStatus::Failed => "failed",
+        pb::TaskStatus::Cancelled => "cancelled",
+    }
+}
+
+pub fn progress(p: &pb::Progress) -> Value {
+    json!({
+        "task_id": p.task_id,
+        "status": status_name(p.status()),
+        "completed_operations": p.completed_operations,
+        "total_operations": p.total_operations,
+        "failed_operations": p.failed_operations,
+        "percent": p.percent,
+        "items_found": p.items_found,
+        "new_documents": p.new_documents,
+        "pages_fetched": p.pages_fetched,
+        "current_prefecture": p.current_prefecture,
+        "current_prefecture_code": p.current_prefecture_code,
+        "current_keyword": p.current_keyword,
+        "in_flight_operations": p.in_flight_operations,
+        "elapsed_seconds": seconds(p.elapsed.as_ref()),
+    })
+}
+
+pub fn task(t: &pb::Task) -> Value {
+    let params = t.parameters.clone().unwrap_or_default();
+    let summary = t.summary.clone().unwrap_or_default();
+    json!({
+        "id": t.id,
+        "status": status_name(t.status()),
+        "parameters": {
+            "keywords": params.keywords,
+            "regions": params.regions,
+            "prefectures": params.prefectures,
+            "target_prefectures": params.target_prefectures,
+            "exclude_keywords": params.exclude_keywords,
+            "days_limit": params.days_limit,
+            "export": params.export.map(|e| json!({"file_name": e.file_name, "format": format!("{:?}", e.format()).to_lowercase()})),
+            "request_id": params.request_id,
+        },
+        "progress": t.progress.as_ref().map(progress),
+        "created_at": time(t.created_at.as_ref()),
+        "updated_at": time(t.updated_at.as_ref()),
+        "started_at": time(t.started_at.as_ref()),
+        "completed_at": time(t.completed_at.as_ref()),
+        "error": t.error,
+        "summary": {
+            "items_found": summary.items_found,
+            "new_documents": summary.new_documents,
+            "pages_fetched": summary.pages_fetched,
+            "failed_operations": summary.failed_operations,
+            "keywords": summary.keywords.iter().map(|k| json!({
+                "keyword": k.keyword, "items_found": k.items_found, "new_documents": k.new_documents,
+            })).collect::<Vec<_>>(),
+            "prefectures": summary.prefectures.iter().map(|p| json!({
+                "prefecture_code": p.prefecture_code, "prefecture_name": p.prefecture_name,
+                "items_found": p.items_found, "new_documents": p.new_documents,
+            })).collect::<Vec<_>>(),
+        },
+    })
+}
+
+pub fn event(e: &pb::TaskEvent) -> Value {
+    json!({
+        "at": time(e.at.as_ref()),
+        "kind": format!("{:?}", e.kind()).to_lowercase(),
+        "message": e.message,
+    })
+}
+
+pub fn region(r: &pb::Region) -> Value {
+    json!({"code": r.code, "name": r.name})
+}
+
+pub fn prefecture(p: &pb::Prefecture) -> Value {
+    json!({"code": p.code, "name": p.name, "region": p.region, "region_code": p.region_code, "domain": p.domain})
+}

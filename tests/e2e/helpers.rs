@@ -1,0 +1,217 @@
+//! Starting real servers for tests: `scrape_server::run` on port 0 with its
+//! own SQLite file, and the real client crate connected to it.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use scrape_client::{Client, pb};
+use scrape_server::config::Config;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+use tokio_stream::StreamExt;
+
+use crate::fixture::FixtureSite;
+
+/// Longest any awaited condition may take before the test fails.
+pub const DEADLINE: Duration = Duration::from_secs(60);
+
+/// A server running in this process.
+pub struct TestApp {
+    pub address: String,
+    pub client: Client,
+    pub dir: Arc<tempfile::TempDir>,
+    shutdown: Option<oneshot::Sender<()>>,
+    handle: Option<JoinHandle<Result<(), scrape_server::ServeError>>>,
+}
+
+/// The configuration of test servers: a fresh SQLite file, every domain on
+/// the fixture site, no politeness delay, quick retries.
+pub fn test_config(site: &FixtureSite, dir: &Path) -> Config {
+    Config {
+        listen: "127.0.0.1:0".parse().expect("address"),
+        database_url: format!("sqlite://{}", dir.join("scrape.db").display()),
+        site_base_url: Some(site.base_url()),
+        export_dir: dir.join("exports"),
+        workers: 2,
+        concurrency: 8,
+        per_host_concurrency: 8,
+        per_host_delay_ms: 0,
+        retries: 0,
+        request_timeout_secs: 120,
+        ..Config::default()
+    }
+}
+
+impl TestApp {
+    /// Starts a server with the test configuration in a new directory.
+    pub async fn spawn(site: &FixtureSite) -> TestApp {
+        let dir = Arc::new(tempfile::tempdir().expect("temporary directory"));
+        let config = test_config(site, dir.path());
+        TestApp::spawn_with(config, dir).await
+    }
+
+    /// Starts a server with this configuration; `dir` is kept alive with it.
+    pub async fn spawn_with(config: Config, dir: Arc<tempfile::TempDir>) -> TestApp {
+        let listener = tokio::net::TcpListener::bind(config.listen).await.expect("bind port 0");
+        let address = format!("http://{}", listener.local_addr().expect("local address"));
+        let (tx, rx) = oneshot::channel();
+        let handle = tokio::spawn(scrape_server::run(config, listener, async {
+            let _ = rx.await;
+        }));
+        let client = connect(&address).await;
+        TestApp { address, client, dir, shutdown: Some(tx), handle: Some(handle) }
+    }
+
+    /// Shuts the server down gracefully and waits for it.
+    pub async fn stop(mut self) {
+        self.shutdown_now().await;
+    }
+
+    async fn shutdown_now(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(handle) = self.handle.take() {
+            tokio::time::timeout(DEADLINE, handle)
+                .await
+                .expect("the server stops within the deadline")
+                .expect("server task")
+                .expect("server ran without error");
+        }
+    }
+
+    /// Starts a task on the given prefectures and keywords.
+    pub async fn start(&self, prefectures: &[&str], keywords: &[&str]) -> pb::Task {
+        self.client
+            .start_task(pb::StartTaskRequest {
+                keywords: keywords.iter().map(|k| (*k).to_owned()).collect(),
+                prefectures: prefectures.iter().map(|p| (*p).to_owned()).collect(),
+                ..Default::default()
+            })
+            .await
+            .expect("task started")
+    }
+
+    /// Follows a task's progress stream to its end; returns every message.
+    pub async fn progress_until_end(&self, task_id: &str) -> Vec<pb::Progress> {
+        collect_stream(&self.client, task_id).await
+    }
+
+    /// Waits until the task's progress satisfies `condition`; returns that progress.
+    pub async fn wait_for(&self, task_id: &str, condition: impl Fn(&pb::Progress) -> bool) -> pb::Progress {
+        let mut stream = self.client.stream_progress(task_id).await.expect("subscribe");
+        let found = tokio::time::timeout(DEADLINE, async {
+            while let Some(item) = stream.next().await {
+                let progress = item.expect("progress");
+                if condition(&progress) {
+                    return Some(progress);
+                }
+            }
+            None
+        })
+        .await
+        .expect("condition met within the deadline");
+        found.expect("the stream ended before the condition was met")
+    }
+
+    /// Every operation result of a task, through the paginated API.
+    pub async fn results(&self, task_id: &str) -> Vec<pb::OperationResult> {
+        let mut results = Vec::new();
+        let mut page_token = String::new();
+        loop {
+            let page = self
+                .client
+                .tasks()
+                .list_task_results(pb::ListTaskResultsRequest {
+                    task_id: task_id.to_owned(),
+                    page_size: 4,
+                    page_token,
+                    ..Default::default()
+                })
+                .await
+                .expect("results")
+                .into_inner();
+            results.extend(page.results);
+            if page.next_page_token.is_empty() {
+                return results;
+            }
+            page_token = page.next_page_token;
+        }
+    }
+
+    /// Every document a task found, through the paginated API.
+    pub async fn documents(&self, task_id: &str) -> Vec<pb::Document> {
+        let mut documents = Vec::new();
+        let mut page_token = String::new();
+        loop {
+            let page = self
+                .client
+                .tasks()
+                .list_documents(pb::ListDocumentsRequest {
+                    task_id: task_id.to_owned(),
+                    page_size: 7,
+                    page_token,
+                    ..Default::default()
+                })
+                .await
+                .expect("documents")
+                .into_inner();
+            documents.extend(page.documents);
+            if page.next_page_token.is_empty() {
+                return documents;
+            }
+            page_token = page.next_page_token;
+        }
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+/// Connects the client. The listener is bound before the server starts,
+/// so the connection waits in its backlog instead of failing.
+pub async fn connect(address: &str) -> Client {
+    tokio::time::timeout(DEADLINE, Client::connect(address))
+        .await
+        .expect("connected within the deadline")
+        .unwrap_or_else(|e| panic!("cannot connect to {address}: {e}"))
+}
+
+/// Reads a progress stream to its end.
+pub async fn collect_stream(client: &Client, task_id: &str) -> Vec<pb::Progress> {
+    let mut stream = client.stream_progress(task_id).await.expect("subscribe");
+    tokio::time::timeout(DEADLINE, async {
+        let mut all = Vec::new();
+        while let Some(item) = stream.next().await {
+            all.push(item.expect("progress"));
+        }
+        all
+    })
+    .await
+    .expect("the stream ends within the deadline")
+}
+
+/// The gRPC code of a failed call.
+pub fn code<T: std::fmt::Debug>(result: Result<T, tonic::Status>) -> tonic::Code {
+    result.expect_err("the call fails").code()
+}
+
+/// The fields named by an `INVALID_ARGUMENT`'s `BadRequest` details.
+pub fn bad_fields<T: std::fmt::Debug>(result: Result<T, tonic::Status>) -> Vec<String> {
+    use tonic_types::StatusExt;
+    let status = result.expect_err("the call fails");
+    assert_eq!(status.code(), tonic::Code::InvalidArgument, "{status:?}");
+    status
+        .get_details_bad_request()
+        .expect("BadRequest details")
+        .field_violations
+        .into_iter()
+        .map(|v| v.field)
+        .collect()
+}

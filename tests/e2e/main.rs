@@ -1,0 +1,11 @@
+//! End-to-end tests: real servers on port 0 with their own SQLite files, the
+//! real client crate, and a local fixture site over HTTP.
+
+mod fixture;
+mod helpers;
+
+mod catalog;
+mod lifecycle;
+mod persistence;
+mod streaming;
+mod validation;
