@@ -2,7 +2,7 @@
 
 /// Generated messages, clients and servers of the `scrape.v1` package.
 pub mod pb {
-    #![expect(clippy::allow_attributes, clippy::unwrap_used, reason = "generated code")]
+    #![expect(clippy::allow_attributes, reason = "generated code")]
     tonic::include_proto!("scrape.v1");
 }
 

@@ -109,8 +109,8 @@ impl Catalog {
                 reason: format!("prefecture {} names an unknown region code {}", p.code, p.region_code),
             });
         }
-        catalog.prefectures.sort_by(|a, b| code_order(&a.code).cmp(&code_order(&b.code)));
-        catalog.regions.sort_by(|a, b| fold(&a.name).cmp(&fold(&b.name)));
+        catalog.prefectures.sort_by_key(|a| code_order(&a.code));
+        catalog.regions.sort_by_key(|a| fold(&a.name));
         catalog.region_index = index(&catalog.regions, |r| [&r.code, &r.name]);
         catalog.prefecture_index = index(&catalog.prefectures, |p| [&p.code, &p.name]);
         Ok(catalog)

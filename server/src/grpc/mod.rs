@@ -31,6 +31,7 @@ pub async fn routes(
         tonic_reflection::server::Builder::configure()
             .register_encoded_file_descriptor_set(scrape_api::FILE_DESCRIPTOR_SET)
             .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(tonic_types::pb::FILE_DESCRIPTOR_SET)
     };
     let routes = Routes::builder()
         .add_service(TaskServiceServer::new(tasks).max_decoding_message_size(MAX_REQUEST_BYTES))

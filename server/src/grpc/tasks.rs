@@ -143,10 +143,10 @@ impl TaskServiceApi for TaskApi {
             req.created_after.as_ref().and_then(|t| convert::from_timestamp("created_after", t, &mut violations));
         let created_before =
             req.created_before.as_ref().and_then(|t| convert::from_timestamp("created_before", t, &mut violations));
-        if let (Some(after), Some(before)) = (created_after, created_before) {
-            if after >= before {
-                violations.add("created_before", "must be later than created_after");
-            }
+        if let (Some(after), Some(before)) = (created_after, created_before)
+            && after >= before
+        {
+            violations.add("created_before", "must be later than created_after");
         }
         let query = query(&req.query, &mut violations);
         let size = page_size(req.page_size, &mut violations);

@@ -243,10 +243,10 @@ async fn run_operation(run: Arc<TaskRun>, operation: Operation) -> bool {
     run.progress.send_modify(|p| {
         p.in_flight_operations = p.in_flight_operations.saturating_sub(1);
         // Operations end in any order: never let the counters go back.
-        if let Some(counters) = counters {
-            if counters.completed_operations >= p.counters.completed_operations {
-                p.counters = counters;
-            }
+        if let Some(counters) = counters
+            && counters.completed_operations >= p.counters.completed_operations
+        {
+            p.counters = counters;
         }
     });
     ran

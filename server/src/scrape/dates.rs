@@ -31,10 +31,11 @@ fn numeric_date(label: &str) -> Option<NaiveDate> {
     let bytes = label.as_bytes();
     let mut start = 0;
     while start < bytes.len() {
-        if bytes[start].is_ascii_digit() && (start == 0 || !bytes[start - 1].is_ascii_digit()) {
-            if let Some(date) = numeric_date_at(&label[start..]) {
-                return Some(date);
-            }
+        if bytes[start].is_ascii_digit()
+            && (start == 0 || !bytes[start - 1].is_ascii_digit())
+            && let Some(date) = numeric_date_at(&label[start..])
+        {
+            return Some(date);
         }
         start += 1;
     }

@@ -25,10 +25,10 @@ impl CardFilter {
 
     /// Whether the card is kept.
     pub fn keeps(&self, card: &Card) -> bool {
-        if let (Some(oldest), Some(date)) = (self.oldest, card.published_on) {
-            if date < oldest {
-                return false;
-            }
+        if let (Some(oldest), Some(date)) = (self.oldest, card.published_on)
+            && date < oldest
+        {
+            return false;
         }
         if self.excluded.is_empty() {
             return true;

@@ -96,10 +96,10 @@ impl Scraper {
                 }
                 let kept: Vec<Card> = fresh.into_iter().filter(|c| filter.keeps(c)).collect();
                 report.items_found += kept.len() as u64;
-                if !kept.is_empty() {
-                    if let Err(e) = sink.store(kept).await {
-                        break Some(format!("storing the results of {url} failed: {e}"));
-                    }
+                if !kept.is_empty()
+                    && let Err(e) = sink.store(kept).await
+                {
+                    break Some(format!("storing the results of {url} failed: {e}"));
                 }
                 offset += profile.page_step;
             },

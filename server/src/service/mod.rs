@@ -210,10 +210,10 @@ impl TaskService {
         if !task.status.is_terminal() {
             // The task may have ended between the read and the subscription,
             // without anyone left to publish it: look again.
-            if let Some(now) = self.store.task(id).await? {
-                if now.status.is_terminal() {
-                    self.hub.publish(Progress::of(&now));
-                }
+            if let Some(now) = self.store.task(id).await?
+                && now.status.is_terminal()
+            {
+                self.hub.publish(Progress::of(&now));
             }
         }
         Ok(rx)
