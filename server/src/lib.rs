@@ -22,6 +22,7 @@ pub mod telemetry;
 
 use std::future::Future;
 use std::sync::Arc;
+use std::time::Duration;
 
 use chrono::Utc;
 use tokio::net::TcpListener;
@@ -112,8 +113,28 @@ pub async fn run(config: Config, listener: TcpListener, shutdown: impl Future<Ou
     grpc::set_not_serving(&health).await;
     streams.cancel();
     stop_serving.cancel();
-    let (served, ()) = tokio::join!(server, runner.shutdown(workers));
-    served?;
+    // Connections drain while running tasks are handed back; then a client
+    // that keeps a stream open (a health watch) has one more second.
+    let handed_back = CancellationToken::new();
+    let (served, ()) = tokio::join!(
+        async {
+            tokio::select! {
+                result = server => Some(result),
+                () = async {
+                    handed_back.cancelled().await;
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                } => None,
+            }
+        },
+        async {
+            runner.shutdown(workers).await;
+            handed_back.cancel();
+        }
+    );
+    match served {
+        Some(result) => result?,
+        None => tracing::info!("closing connections still open"),
+    }
     tracing::info!("stopped");
     Ok(())
 }

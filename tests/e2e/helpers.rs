@@ -215,3 +215,13 @@ pub fn bad_fields<T: std::fmt::Debug>(result: Result<T, tonic::Status>) -> Vec<S
         .map(|v| v.field)
         .collect()
 }
+
+/// A binary of the workspace (`scrape-server`, `scrapectl`), built by
+/// `cargo test` next to the test executable's directory.
+pub fn binary(name: &str) -> std::path::PathBuf {
+    let exe = std::env::current_exe().expect("test executable path");
+    let dir = exe.parent().and_then(Path::parent).expect("target directory");
+    let path = dir.join(name);
+    assert!(path.exists(), "{} is missing: run the tests with `cargo test --workspace`", path.display());
+    path
+}

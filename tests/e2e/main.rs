@@ -4,7 +4,9 @@
 mod fixture;
 mod helpers;
 
+mod binary;
 mod catalog;
+mod cli;
 mod lifecycle;
 mod persistence;
 mod streaming;
