@@ -24,6 +24,8 @@ pub enum ClientError {
     Connect(String, String),
     #[error(transparent)]
     Status(#[from] Status),
+    #[error("writing the output: {0}")]
+    Output(String),
 }
 
 /// A connection to a scrape-tasks server: both services over one channel.
@@ -73,6 +75,54 @@ impl Client {
 
     pub async fn list_tasks(&self, request: pb::ListTasksRequest) -> Result<pb::ListTasksResponse, Status> {
         Ok(self.tasks().list_tasks(request).await?.into_inner())
+    }
+
+    pub async fn restart_task(&self, task_id: &str) -> Result<pb::Task, Status> {
+        Ok(self.tasks().restart_task(pb::RestartTaskRequest { task_id: task_id.to_owned() }).await?.into_inner())
+    }
+
+    pub async fn delete_task(&self, task_id: &str) -> Result<(), Status> {
+        self.tasks().delete_task(pb::DeleteTaskRequest { task_id: task_id.to_owned() }).await?;
+        Ok(())
+    }
+
+    /// Stops every pending or running task; returns how many were stopped.
+    pub async fn stop_all_tasks(&self) -> Result<u32, Status> {
+        Ok(self.tasks().stop_all_tasks(pb::StopAllTasksRequest {}).await?.into_inner().stopped_count)
+    }
+
+    /// Deletes finished tasks; returns how many were deleted.
+    pub async fn purge_tasks(&self, request: pb::PurgeTasksRequest) -> Result<u32, Status> {
+        Ok(self.tasks().purge_tasks(request).await?.into_inner().deleted_count)
+    }
+
+    pub async fn list_task_results(
+        &self,
+        request: pb::ListTaskResultsRequest,
+    ) -> Result<pb::ListTaskResultsResponse, Status> {
+        Ok(self.tasks().list_task_results(request).await?.into_inner())
+    }
+
+    pub async fn list_documents(&self, request: pb::ListDocumentsRequest) -> Result<pb::ListDocumentsResponse, Status> {
+        Ok(self.tasks().list_documents(request).await?.into_inner())
+    }
+
+    /// Exports a task, calling `on_chunk` with each chunk in order.
+    pub async fn export_task(
+        &self,
+        task_id: &str,
+        format: pb::ExportFormat,
+        mut on_chunk: impl FnMut(&[u8]) -> std::io::Result<()>,
+    ) -> Result<u64, ClientError> {
+        let request = pb::ExportTaskRequest { task_id: task_id.to_owned(), format: format.into() };
+        let mut stream = self.tasks().export_task(request).await?.into_inner();
+        let mut bytes = 0;
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk?;
+            bytes += chunk.data.len() as u64;
+            on_chunk(&chunk.data).map_err(|e| ClientError::Output(e.to_string()))?;
+        }
+        Ok(bytes)
     }
 
     pub async fn task_events(&self, task_id: &str) -> Result<Vec<pb::TaskEvent>, Status> {

@@ -13,6 +13,11 @@ const EXIT_INVALID: u8 = 2;
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let scrape_client::cli::args::Command::Completions { shell } = cli.command {
+        use clap::CommandFactory;
+        clap_complete::generate(shell, &mut Cli::command(), "scrapectl", &mut std::io::stdout());
+        return ExitCode::SUCCESS;
+    }
     let result = async {
         let client = Client::connect(&cli.server).await?;
         commands::run(&client, cli.output, cli.command).await

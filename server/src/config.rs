@@ -123,6 +123,7 @@ impl Config {
             poll_interval: Duration::from_secs(2).min(lease / 3),
             shutdown_grace: Duration::from_secs(self.shutdown_grace_secs),
             owner: default_owner(),
+            export_dir: self.export_dir.clone(),
         }
     }
 }

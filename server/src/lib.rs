@@ -13,6 +13,7 @@
 pub mod catalog;
 pub mod config;
 pub mod domain;
+pub mod export;
 pub mod grpc;
 pub mod runner;
 pub mod scrape;

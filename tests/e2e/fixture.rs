@@ -12,6 +12,7 @@ use std::sync::{Arc, Mutex};
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
+use chrono::Datelike;
 use percent_encoding::percent_decode_str;
 
 pub const PAGE_SIZE: usize = 10;
@@ -132,6 +133,11 @@ impl FixtureSite {
         self.state.faults.lock().expect("faults").insert(path.to_owned(), fault);
     }
 
+    /// Makes a path answer normally again.
+    pub fn clear_fault(&self, path: &str) {
+        self.state.faults.lock().expect("faults").remove(path);
+    }
+
     /// Requests received for `path` so far.
     pub fn hits(&self, path: &str) -> usize {
         self.state.hits.lock().expect("hits").iter().filter(|p| *p == path).count()
@@ -174,7 +180,20 @@ fn parse_path(path: &str) -> Option<(String, String, usize)> {
 
 /// Deterministic cards with every irregularity the scraper must handle.
 fn generate(domain: &str, keyword: &str, count: usize) -> Vec<FixtureCard> {
-    let months = ["janvier", "février", "mars", "avril", "mai", "juin"];
+    let months = [
+        "janvier",
+        "février",
+        "mars",
+        "avril",
+        "mai",
+        "juin",
+        "juillet",
+        "août",
+        "septembre",
+        "octobre",
+        "novembre",
+        "décembre",
+    ];
     (0..count)
         .map(|i| {
             // Every fourth card of a porcin search is also a bovin result:
@@ -192,27 +211,28 @@ fn generate(domain: &str, keyword: &str, count: usize) -> Vec<FixtureCard> {
             let title_html = format!(
                 "\n            Arrêté préfectoral&nbsp;n°{n}  –\n élevage {slug_keyword} &amp; l&#039;EARL «&nbsp;Le Guern&nbsp;»\n          "
             );
+            // Some descriptions mention a word tasks may exclude.
+            let extra = if n % 6 == 5 { " – unité de méthanisation" } else { "" };
             let (description_html, description) = if n % 5 == 4 {
                 (None, String::new())
             } else {
                 (
                     Some(format!(
-                        "Le public est informé d'une demande d'<strong class=\"highlight\">élevage {slug_keyword}</strong>\n   à   Plouay ({n} animaux)."
+                        "Le public est informé d'une demande d'<strong class=\"highlight\">élevage {slug_keyword}</strong>\n   à   Plouay ({n} animaux){extra}."
                     )),
-                    format!("Le public est informé d'une demande d'élevage {slug_keyword} à Plouay ({n} animaux)."),
+                    format!("Le public est informé d'une demande d'élevage {slug_keyword} à Plouay ({n} animaux){extra}."),
                 )
             };
-            let day = 1 + (n % 28) as u32;
-            let month = 1 + (n % 6) as u32;
+            // Dates spread over the last three years, relative to today.
+            let date = chrono::Utc::now().date_naive() - chrono::Days::new((n as u64 * 37) % 1100);
+            let (d, m, y) = (date.day(), date.month(), date.year());
+            let iso = date.format("%Y-%m-%d").to_string();
             let (date_label, published_on) = match n % 7 {
                 3 => (String::new(), String::new()),
-                0 => (format!("Publié le {day:02}/{month:02}/2025"), format!("2025-{month:02}-{day:02}")),
-                1 => (format!("Mis à jour le {day:02}/{month:02}/2024"), format!("2024-{month:02}-{day:02}")),
-                2 => (format!("Le {day:02}/{month:02}/2023"), format!("2023-{month:02}-{day:02}")),
-                _ => (
-                    format!("Publié le {day} {} 2025", months[(month - 1) as usize]),
-                    format!("2025-{month:02}-{day:02}"),
-                ),
+                0 => (format!("Publié le {d:02}/{m:02}/{y}"), iso),
+                1 => (format!("Mis à jour le {d:02}/{m:02}/{y}"), iso),
+                2 => (format!("Le {d:02}/{m:02}/{y}"), iso),
+                _ => (format!("Publié le {d} {} {y}", months[(m - 1) as usize]), iso),
             };
             FixtureCard { href, link, title_html, title, description_html, description, date_label, published_on }
         })

@@ -33,11 +33,76 @@ pub enum Command {
         /// Task id.
         id: String,
     },
-    /// Stop a pending or running task (results found so far are kept).
+    /// Stop a pending or running task (results found so far are kept), or all of them.
     Stop {
+        /// Task id.
+        #[arg(required_unless_present = "all", conflicts_with = "all")]
+        id: Option<String>,
+        /// Stop every pending or running task.
+        #[arg(long)]
+        all: bool,
+    },
+    /// Run a finished task again; its previous results are replaced.
+    Restart {
         /// Task id.
         id: String,
     },
+    /// Delete a task that is not running, with its results.
+    Delete {
+        /// Task id.
+        id: String,
+    },
+    /// Delete finished tasks (all finished ones unless --status narrows it).
+    Purge {
+        /// Only tasks completed longer ago than this: 30d, 12h, 2w, 90m.
+        #[arg(long, value_parser = parse_age)]
+        older_than: Option<std::time::Duration>,
+        /// Only tasks with these statuses (succeeded, failed, cancelled).
+        #[arg(long = "status", short = 's', value_enum, value_delimiter = ',')]
+        statuses: Vec<Status>,
+    },
+    /// Show the result of each operation (prefecture × keyword) of a task.
+    Results {
+        /// Task id.
+        id: String,
+        /// Only this prefecture (name or code).
+        #[arg(long, short)]
+        prefecture: Option<String>,
+        /// Only this keyword.
+        #[arg(long, short)]
+        keyword: Option<String>,
+    },
+    /// List documents: those of a task, or all of them.
+    Documents {
+        /// Only those this task found.
+        #[arg(long, short)]
+        task: Option<String>,
+        /// Only this keyword.
+        #[arg(long, short)]
+        keyword: Option<String>,
+        /// Only this prefecture (name or code).
+        #[arg(long, short)]
+        prefecture: Option<String>,
+        /// Words to find in the title or description.
+        #[arg(long, short)]
+        query: Option<String>,
+        /// Documents per page.
+        #[arg(long, default_value_t = 50)]
+        limit: i32,
+        /// Continue from a previous page.
+        #[arg(long)]
+        page_token: Option<String>,
+    },
+    /// Write a task's export to standard output.
+    Export {
+        /// Task id.
+        id: String,
+        /// Format of the export.
+        #[arg(long, short, value_enum, default_value_t = ExportFormat::Json)]
+        format: ExportFormat,
+    },
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions { shell: clap_complete::Shell },
     /// Show a task: parameters, progress, timestamps, totals.
     Get {
         /// Task id.
@@ -112,6 +177,23 @@ pub struct ListArgs {
     /// Continue from a previous page (printed under the table).
     #[arg(long)]
     pub page_token: Option<String>,
+}
+
+/// `30d`, `12h`, `2w`, `90m`, `45s`.
+pub fn parse_age(text: &str) -> Result<std::time::Duration, String> {
+    let text = text.trim();
+    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let n: u64 = number.parse().map_err(|_| format!("{text:?}: expected a number and a unit, e.g. 30d"))?;
+    let seconds = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        "w" => 604_800,
+        _ => return Err(format!("{text:?}: the unit is one of s, m, h, d, w")),
+    };
+    Ok(std::time::Duration::from_secs(n.saturating_mul(seconds)))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -15,11 +15,106 @@ pub async fn run(client: &Client, output: Output, command: Command) -> anyhow::R
     match command {
         Command::Start(args) => start(client, output, args).await,
         Command::Watch { id } => watch(client, output, &id).await,
-        Command::Stop { id } => {
+        Command::Stop { id: Some(id), .. } => {
             let task = client.stop_task(&id).await?;
             print_task(output, &task);
             Ok(ExitCode::SUCCESS)
         }
+        Command::Stop { id: None, .. } => {
+            let stopped = client.stop_all_tasks().await?;
+            match output {
+                Output::Json => print_json(&serde_json::json!({ "stopped_count": stopped })),
+                Output::Table => println!("stopped {stopped} task(s)"),
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Restart { id } => {
+            let task = client.restart_task(&id).await?;
+            print_task(output, &task);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Delete { id } => {
+            client.delete_task(&id).await?;
+            match output {
+                Output::Json => print_json(&serde_json::json!({ "deleted": id })),
+                Output::Table => println!("deleted task {id}"),
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Purge { older_than, statuses } => {
+            let completed_before = older_than.map(|age| {
+                let at = std::time::SystemTime::now() - age;
+                prost_types::Timestamp::from(at)
+            });
+            let request = pb::PurgeTasksRequest {
+                statuses: statuses.iter().map(|s| status(*s) as i32).collect(),
+                completed_before,
+            };
+            let deleted = client.purge_tasks(request).await?;
+            match output {
+                Output::Json => print_json(&serde_json::json!({ "deleted_count": deleted })),
+                Output::Table => println!("deleted {deleted} task(s)"),
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Results { id, prefecture, keyword } => {
+            let mut all = Vec::new();
+            let mut page_token = String::new();
+            loop {
+                let page = client
+                    .list_task_results(pb::ListTaskResultsRequest {
+                        task_id: id.clone(),
+                        prefecture: prefecture.clone().unwrap_or_default(),
+                        keyword: keyword.clone().unwrap_or_default(),
+                        page_size: 1000,
+                        page_token,
+                    })
+                    .await?;
+                all.extend(page.results);
+                if page.next_page_token.is_empty() {
+                    break;
+                }
+                page_token = page.next_page_token;
+            }
+            match output {
+                Output::Json => print_json(&Value::Array(all.iter().map(json::operation).collect())),
+                Output::Table => println!("{}", render::results(&all)),
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Documents { task, keyword, prefecture, query, limit, page_token } => {
+            let page = client
+                .list_documents(pb::ListDocumentsRequest {
+                    task_id: task.unwrap_or_default(),
+                    keyword: keyword.unwrap_or_default(),
+                    prefecture: prefecture.unwrap_or_default(),
+                    query: query.unwrap_or_default(),
+                    page_size: limit,
+                    page_token: page_token.unwrap_or_default(),
+                })
+                .await?;
+            match output {
+                Output::Json => print_json(&serde_json::json!({
+                    "documents": page.documents.iter().map(json::document).collect::<Vec<_>>(),
+                    "next_page_token": page.next_page_token,
+                })),
+                Output::Table => {
+                    println!("{}", render::documents(&page.documents));
+                    if !page.next_page_token.is_empty() {
+                        println!("more: --page-token {}", page.next_page_token);
+                    }
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Export { id, format } => {
+            let format = export_format(format);
+            let mut stdout = std::io::stdout().lock();
+            client.export_task(&id, format, |chunk| std::io::Write::write_all(&mut stdout, chunk)).await?;
+            std::io::Write::flush(&mut stdout)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Completions { .. } => unreachable!("answered without a server"),
         Command::Get { id } => {
             let task = client.get_task(&id).await?;
             print_task(output, &task);
@@ -56,11 +151,7 @@ pub async fn run(client: &Client, output: Output, command: Command) -> anyhow::R
 async fn start(client: &Client, output: Output, args: StartArgs) -> anyhow::Result<ExitCode> {
     let export = args.export_file.map(|file_name| pb::ExportOptions {
         file_name,
-        format: args.export_format.map_or(pb::ExportFormat::Unspecified, |f| match f {
-            ExportFormat::Pretty => pb::ExportFormat::Pretty,
-            ExportFormat::Json => pb::ExportFormat::Json,
-            ExportFormat::Csv => pb::ExportFormat::Csv,
-        }) as i32,
+        format: args.export_format.map_or(pb::ExportFormat::Unspecified, export_format).into(),
     });
     let request = pb::StartTaskRequest {
         keywords: args.keywords,
@@ -108,17 +199,7 @@ async fn watch(client: &Client, output: Output, id: &str) -> anyhow::Result<Exit
 }
 
 async fn list(client: &Client, output: Output, args: ListArgs) -> anyhow::Result<ExitCode> {
-    let statuses = args
-        .statuses
-        .iter()
-        .map(|s| match s {
-            Status::Pending => pb::TaskStatus::Pending,
-            Status::Running => pb::TaskStatus::Running,
-            Status::Succeeded => pb::TaskStatus::Succeeded,
-            Status::Failed => pb::TaskStatus::Failed,
-            Status::Cancelled => pb::TaskStatus::Cancelled,
-        } as i32)
-        .collect();
+    let statuses = args.statuses.iter().map(|s| status(*s) as i32).collect();
     let response = client
         .list_tasks(pb::ListTasksRequest {
             statuses,
@@ -141,6 +222,24 @@ async fn list(client: &Client, output: Output, args: ListArgs) -> anyhow::Result
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn status(status: Status) -> pb::TaskStatus {
+    match status {
+        Status::Pending => pb::TaskStatus::Pending,
+        Status::Running => pb::TaskStatus::Running,
+        Status::Succeeded => pb::TaskStatus::Succeeded,
+        Status::Failed => pb::TaskStatus::Failed,
+        Status::Cancelled => pb::TaskStatus::Cancelled,
+    }
+}
+
+fn export_format(format: ExportFormat) -> pb::ExportFormat {
+    match format {
+        ExportFormat::Pretty => pb::ExportFormat::Pretty,
+        ExportFormat::Json => pb::ExportFormat::Json,
+        ExportFormat::Csv => pb::ExportFormat::Csv,
+    }
 }
 
 fn print_task(output: Output, task: &pb::Task) {

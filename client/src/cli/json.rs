@@ -99,3 +99,30 @@ pub fn region(r: &pb::Region) -> Value {
 pub fn prefecture(p: &pb::Prefecture) -> Value {
     json!({"code": p.code, "name": p.name, "region": p.region, "region_code": p.region_code, "domain": p.domain})
 }
+
+pub fn operation(r: &pb::OperationResult) -> Value {
+    json!({
+        "prefecture_code": r.prefecture_code,
+        "prefecture_name": r.prefecture_name,
+        "keyword": r.keyword,
+        "items_found": r.items_found,
+        "new_documents": r.new_documents,
+        "pages_fetched": r.pages_fetched,
+        "duration_seconds": seconds(r.duration.as_ref()),
+        "error": r.error,
+    })
+}
+
+pub fn document(d: &pb::Document) -> Value {
+    json!({
+        "link": d.link,
+        "title": d.title,
+        "description": d.description,
+        "published_on": d.published_on,
+        "date_label": d.date_label,
+        "prefecture_code": d.prefecture_code,
+        "prefecture_name": d.prefecture_name,
+        "keyword": d.keyword,
+        "first_seen_at": time(d.first_seen_at.as_ref()),
+    })
+}

@@ -148,6 +148,37 @@ pub fn events(events: &[pb::TaskEvent]) -> Table {
     t
 }
 
+pub fn results(results: &[pb::OperationResult]) -> Table {
+    let mut t = table(&["PREFECTURE", "KEYWORD", "ITEMS", "NEW", "PAGES", "DURATION", "ERROR"]);
+    for r in results {
+        let error = if r.error.is_empty() { Cell::new("") } else { Cell::new(&r.error).fg(Color::Red) };
+        t.add_row(vec![
+            Cell::new(format!("{} ({})", r.prefecture_name, r.prefecture_code)),
+            Cell::new(&r.keyword),
+            Cell::new(r.items_found),
+            Cell::new(r.new_documents),
+            Cell::new(r.pages_fetched),
+            Cell::new(duration(r.duration.as_ref())),
+            error,
+        ]);
+    }
+    t
+}
+
+pub fn documents(documents: &[pb::Document]) -> Table {
+    let mut t = table(&["DATE", "PREFECTURE", "KEYWORD", "TITLE", "LINK"]);
+    for d in documents {
+        t.add_row(vec![
+            Cell::new(or_dash(&d.published_on)),
+            Cell::new(&d.prefecture_name),
+            Cell::new(&d.keyword),
+            Cell::new(&d.title),
+            Cell::new(&d.link),
+        ]);
+    }
+    t
+}
+
 pub fn regions(regions: &[pb::Region]) -> Table {
     let mut t = table(&["CODE", "REGION"]);
     for r in regions {

@@ -105,10 +105,6 @@ fn keyword(value: &str, violations: &mut Violations) -> Option<String> {
     (!value.is_empty()).then(|| value.to_owned())
 }
 
-fn not_yet(rpc: &str) -> Status {
-    Status::unimplemented(format!("{rpc} is not implemented by this server version yet"))
-}
-
 type ProgressStream = ReceiverStream<Result<pb::Progress, Status>>;
 type ExportStream = ReceiverStream<Result<pb::ExportTaskResponse, Status>>;
 
@@ -174,25 +170,43 @@ impl TaskServiceApi for TaskApi {
         &self,
         _request: Request<pb::StopAllTasksRequest>,
     ) -> Result<Response<pb::StopAllTasksResponse>, Status> {
-        Err(not_yet("StopAllTasks"))
+        let stopped = self.service.stop_all_tasks().await?;
+        Ok(Response::new(pb::StopAllTasksResponse { stopped_count: u32::try_from(stopped).unwrap_or(u32::MAX) }))
     }
 
-    async fn restart_task(&self, _request: Request<pb::RestartTaskRequest>) -> Result<Response<pb::Task>, Status> {
-        Err(not_yet("RestartTask"))
+    async fn restart_task(&self, request: Request<pb::RestartTaskRequest>) -> Result<Response<pb::Task>, Status> {
+        let id = task_id("task_id", &request.get_ref().task_id)?;
+        let task = self.service.restart_task(id).await?;
+        let progress = self.service.live_progress(&task);
+        Ok(Response::new(self.wire().task(&task, &progress)))
     }
 
     async fn delete_task(
         &self,
-        _request: Request<pb::DeleteTaskRequest>,
+        request: Request<pb::DeleteTaskRequest>,
     ) -> Result<Response<pb::DeleteTaskResponse>, Status> {
-        Err(not_yet("DeleteTask"))
+        let id = task_id("task_id", &request.get_ref().task_id)?;
+        self.service.delete_task(id).await?;
+        Ok(Response::new(pb::DeleteTaskResponse {}))
     }
 
     async fn purge_tasks(
         &self,
-        _request: Request<pb::PurgeTasksRequest>,
+        request: Request<pb::PurgeTasksRequest>,
     ) -> Result<Response<pb::PurgeTasksResponse>, Status> {
-        Err(not_yet("PurgeTasks"))
+        let req = request.into_inner();
+        let mut violations = Violations::new();
+        let statuses = req
+            .statuses
+            .iter()
+            .enumerate()
+            .filter_map(|(i, s)| convert::from_status(&format!("statuses[{i}]"), *s, &mut violations))
+            .collect();
+        let before =
+            req.completed_before.as_ref().and_then(|t| convert::from_timestamp("completed_before", t, &mut violations));
+        violations.into_result(()).map_err(invalid_argument)?;
+        let deleted = self.service.purge_tasks(statuses, before).await?;
+        Ok(Response::new(pb::PurgeTasksResponse { deleted_count: u32::try_from(deleted).unwrap_or(u32::MAX) }))
     }
 
     type StreamProgressStream = ProgressStream;
@@ -292,9 +306,32 @@ impl TaskServiceApi for TaskApi {
 
     async fn export_task(
         &self,
-        _request: Request<pb::ExportTaskRequest>,
+        request: Request<pb::ExportTaskRequest>,
     ) -> Result<Response<Self::ExportTaskStream>, Status> {
-        Err(not_yet("ExportTask"))
+        let req = request.into_inner();
+        let id = task_id("task_id", &req.task_id)?;
+        let mut violations = Violations::new();
+        let format = convert::from_export_format("format", req.format, &mut violations);
+        let format = match format {
+            Some(format) if violations.is_empty() => format,
+            _ => {
+                if violations.is_empty() {
+                    violations.add("format", "is required: EXPORT_FORMAT_PRETTY, _JSON or _CSV");
+                }
+                return Err(invalid_argument(violations));
+            }
+        };
+        let mut chunks = self.service.export_task(id, format).await?;
+        let (tx, stream) = mpsc::channel(2);
+        tokio::spawn(async move {
+            while let Some(chunk) = chunks.recv().await {
+                let message = chunk.map(|data| pb::ExportTaskResponse { data }).map_err(Status::from);
+                if tx.send(message).await.is_err() {
+                    return;
+                }
+            }
+        });
+        Ok(Response::new(ReceiverStream::new(stream)))
     }
 
     async fn list_task_events(

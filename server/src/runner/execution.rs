@@ -13,7 +13,8 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use crate::catalog::Prefecture;
-use crate::domain::{Counters, Progress, Task, TaskId, TaskStatus};
+use crate::domain::{Counters, EventKind, ExportSpec, Progress, Task, TaskId, TaskStatus};
+use crate::export;
 use crate::runner::sink::StoreSink;
 use crate::runner::{Inner, Running};
 use crate::scrape::{CardFilter, OperationReport};
@@ -113,6 +114,9 @@ pub(super) async fn execute(inner: Arc<Inner>, claim: Claim) {
     };
     match ending {
         Some((status, error)) => {
+            if let Some(spec) = &task.spec.export {
+                write_export(&inner, &task, spec, status, error.clone()).await;
+            }
             let finished =
                 retry_unavailable(|| inner.store.finish_task(id, owner, status, error.clone(), Utc::now())).await;
             match finished {
@@ -139,6 +143,32 @@ pub(super) async fn execute(inner: Arc<Inner>, claim: Claim) {
             tracing::info!(task = %id, "task handed back for resumption");
             inner.hub.close(id);
         }
+    }
+}
+
+/// Writes the task's export as it ends; a failure is logged in the task's
+/// events and does not change how the task ended.
+async fn write_export(inner: &Inner, task: &Task, spec: &ExportSpec, status: TaskStatus, error: Option<String>) {
+    let mut ending = task.clone();
+    if let Ok(Some(stored)) = inner.store.task(task.id).await {
+        ending = stored;
+    }
+    ending.status = status;
+    ending.error = error;
+    ending.completed_at = Some(Utc::now());
+    let (kind, message) =
+        match export::write_file(&inner.store, &inner.catalog, &ending, spec, &inner.config.export_dir).await {
+            Ok((path, stats)) => {
+                tracing::info!(task = %task.id, path = %path.display(), documents = stats.documents, "export written");
+                (EventKind::Exported, format!("wrote {} documents to {}", stats.documents, spec.file_name))
+            }
+            Err(e) => {
+                tracing::error!(task = %task.id, error = %e, "export failed");
+                (EventKind::Exported, format!("export to {} failed: {e}", spec.file_name))
+            }
+        };
+    if let Err(e) = inner.store.add_event(task.id, kind, message, Utc::now()).await {
+        tracing::warn!(task = %task.id, error = %e, "could not log the export");
     }
 }
 

@@ -43,6 +43,8 @@ pub struct RunnerConfig {
     pub shutdown_grace: Duration,
     /// Identifies this server in the `owner` column of the tasks it runs.
     pub owner: String,
+    /// Where task exports are written.
+    pub export_dir: std::path::PathBuf,
 }
 
 impl Default for RunnerConfig {
@@ -55,6 +57,7 @@ impl Default for RunnerConfig {
             poll_interval: Duration::from_secs(2),
             shutdown_grace: Duration::from_secs(10),
             owner: default_owner(),
+            export_dir: std::path::PathBuf::from("./exports"),
         }
     }
 }

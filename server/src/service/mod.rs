@@ -7,16 +7,17 @@ mod page_token;
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::Utc;
-use tokio::sync::watch;
+use chrono::{DateTime, Utc};
+use tokio::sync::{mpsc, watch};
 
 use crate::catalog::Catalog;
 use crate::domain::text::fold;
-use crate::domain::{Progress, RawTaskSpec, Task, TaskEvent, TaskId, TaskSpec, TaskStatus};
+use crate::domain::{ExportFormat, Progress, RawTaskSpec, Task, TaskEvent, TaskId, TaskSpec, TaskStatus, Violations};
+use crate::export::{self, ChunkSink, ExportError};
 use crate::runner::{ProgressHub, Runner};
 use crate::store::{
-    DocumentCursor, DocumentFilter, NewTask, OperationCursor, OperationFilter, RecordedOperation, StopOutcome, Store,
-    StoredCard, TaskCursor, TaskFilter,
+    Change, DocumentCursor, DocumentFilter, NewTask, OperationCursor, OperationFilter, RecordedOperation, StopOutcome,
+    Store, StoredCard, TaskCursor, TaskFilter,
 };
 
 pub use error::ServiceError;
@@ -192,6 +193,106 @@ impl TaskService {
         Ok(Page::of(docs, size, |last| page_token::document_token(last, in_task)))
     }
 
+    /// Takes a finished task back to pending; its next run replaces its
+    /// results.
+    pub async fn restart_task(&self, id: TaskId) -> Result<Task, ServiceError> {
+        match self.store.restart_task(id, Utc::now()).await? {
+            Change::Done(task) => {
+                tracing::info!(task = %id, "task restarted");
+                self.runner.wake();
+                Ok(task)
+            }
+            Change::Refused(status) => Err(ServiceError::FailedPrecondition(format!(
+                "task {id} is {status}: only a finished task (succeeded, failed or cancelled) can be restarted"
+            ))),
+            Change::NotFound => Err(ServiceError::task_not_found(id)),
+        }
+    }
+
+    /// Deletes a task that is not running, its results, and the documents
+    /// no other task found.
+    pub async fn delete_task(&self, id: TaskId) -> Result<(), ServiceError> {
+        match self.store.delete_task(id).await? {
+            Change::Done(_) => {
+                tracing::info!(task = %id, "task deleted");
+                // Streams of a deleted pending task end with its last state.
+                self.hub.close(id);
+                Ok(())
+            }
+            Change::Refused(status) => {
+                Err(ServiceError::FailedPrecondition(format!("task {id} is {status}: stop it before deleting it")))
+            }
+            Change::NotFound => Err(ServiceError::task_not_found(id)),
+        }
+    }
+
+    /// Deletes finished tasks by status (all finished ones when empty) and
+    /// completion time; returns how many were deleted.
+    pub async fn purge_tasks(
+        &self,
+        statuses: Vec<TaskStatus>,
+        completed_before: Option<DateTime<Utc>>,
+    ) -> Result<usize, ServiceError> {
+        let mut violations = Violations::new();
+        for (i, status) in statuses.iter().enumerate() {
+            if !status.is_terminal() {
+                violations.add(
+                    format!("statuses[{i}]"),
+                    format!("{status} tasks cannot be purged: only succeeded, failed or cancelled ones"),
+                );
+            }
+        }
+        let statuses = if statuses.is_empty() {
+            vec![TaskStatus::Succeeded, TaskStatus::Failed, TaskStatus::Cancelled]
+        } else {
+            statuses
+        };
+        violations.into_result(())?;
+        let deleted = self.store.purge_tasks(&statuses, completed_before).await?;
+        tracing::info!(deleted, "tasks purged");
+        Ok(deleted)
+    }
+
+    /// Stops every pending or running task; returns how many it stopped.
+    pub async fn stop_all_tasks(&self) -> Result<usize, ServiceError> {
+        let ids = self.store.active_task_ids().await?;
+        let stops = futures_util::future::join_all(ids.into_iter().map(|id| self.stop_task(id))).await;
+        let mut stopped = 0;
+        for stop in stops {
+            match stop {
+                Ok(_) => stopped += 1,
+                // Ended, or deleted, meanwhile: nothing to stop.
+                Err(ServiceError::FailedPrecondition(_) | ServiceError::NotFound(_)) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(stopped)
+    }
+
+    /// The export of a task, in chunks, produced while they are read.
+    pub async fn export_task(
+        &self,
+        id: TaskId,
+        format: ExportFormat,
+    ) -> Result<mpsc::Receiver<Result<Vec<u8>, ServiceError>>, ServiceError> {
+        let task = self.task(id).await?;
+        let (tx, rx) = mpsc::channel(2);
+        let (store, catalog) = (self.store.clone(), self.catalog.clone());
+        tokio::spawn(async move {
+            let mut sink = ChannelSink { tx: tx.clone() };
+            match export::export(&store, &catalog, &task, format, &mut sink).await {
+                Ok(_) | Err(ExportError::Closed) => {}
+                Err(ExportError::Store(e)) => {
+                    let _ = tx.send(Err(e.into())).await;
+                }
+                Err(e) => {
+                    let _ = tx.send(Err(ServiceError::Internal(e.to_string()))).await;
+                }
+            }
+        });
+        Ok(rx)
+    }
+
     /// The event log of a task.
     pub async fn task_events(&self, id: TaskId) -> Result<Vec<TaskEvent>, ServiceError> {
         self.task(id).await?;
@@ -252,6 +353,17 @@ impl TaskService {
         let hit = |code: &str, name: &str| fold(code).contains(query) || fold(name).contains(query);
         self.catalog.prefectures().iter().any(|p| hit(&p.code, &p.name))
             || self.catalog.regions().iter().any(|r| hit(&r.code, &r.name))
+    }
+}
+
+/// Hands export chunks to a reader.
+struct ChannelSink {
+    tx: mpsc::Sender<Result<Vec<u8>, ServiceError>>,
+}
+
+impl ChunkSink for ChannelSink {
+    async fn write(&mut self, chunk: Vec<u8>) -> Result<(), ExportError> {
+        self.tx.send(Ok(chunk)).await.map_err(|_| ExportError::Closed)
     }
 }
 

@@ -25,6 +25,21 @@ pub(crate) fn event_row(task_id: &str, kind: EventKind, message: impl Into<Strin
 }
 
 impl Store {
+    /// Adds an event to a task's log.
+    pub async fn add_event(
+        &self,
+        id: TaskId,
+        kind: EventKind,
+        message: String,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let row = event_row(&id.to_string(), kind, message, at);
+        with_conn!(self, writer, |conn| {
+            diesel::insert_into(task_events::table).values(&row).execute(conn).await?;
+        });
+        Ok(())
+    }
+
     /// A task's events, oldest first (at most [`MAX_EVENTS_PER_TASK`], the newest).
     pub async fn task_events(&self, id: TaskId) -> Result<Vec<TaskEvent>, StoreError> {
         let id = id.to_string();

@@ -9,6 +9,7 @@ mod convert;
 mod documents;
 mod error;
 mod events;
+mod lifecycle;
 mod migrate;
 mod models;
 mod operations;
@@ -26,6 +27,7 @@ use futures_util::FutureExt;
 
 pub use documents::{DocumentCursor, DocumentFilter, StoredCard};
 pub use error::StoreError;
+pub use lifecycle::Change;
 pub use operations::{OperationCursor, OperationFilter, OperationRecord, RecordedOperation};
 pub use tasks::{Claim, LeaseState, NewTask, StopOutcome, TaskCursor, TaskFilter};
 

@@ -1,0 +1,49 @@
+//! The export written into the export directory when a task ends: to a
+//! temporary name first, renamed once complete, so a reader never sees half
+//! a file.
+
+use std::path::{Path, PathBuf};
+
+use tokio::io::AsyncWriteExt;
+
+use crate::catalog::Catalog;
+use crate::domain::{ExportSpec, Task};
+use crate::export::{ChunkSink, ExportError, ExportStats, export};
+use crate::store::Store;
+
+struct FileSink {
+    file: tokio::fs::File,
+}
+
+impl ChunkSink for FileSink {
+    async fn write(&mut self, chunk: Vec<u8>) -> Result<(), ExportError> {
+        self.file.write_all(&chunk).await?;
+        Ok(())
+    }
+}
+
+/// Writes the export of `task` as `dir/spec.file_name`; returns its path.
+pub async fn write_file(
+    store: &Store,
+    catalog: &Catalog,
+    task: &Task,
+    spec: &ExportSpec,
+    dir: &Path,
+) -> Result<(PathBuf, ExportStats), ExportError> {
+    tokio::fs::create_dir_all(dir).await?;
+    // The name was validated as a plain file name; join cannot escape `dir`.
+    let path = dir.join(&spec.file_name);
+    let partial = dir.join(format!(".{}.partial", spec.file_name));
+    let mut sink = FileSink { file: tokio::fs::File::create(&partial).await? };
+    let stats = match export(store, catalog, task, spec.format, &mut sink).await {
+        Ok(stats) => stats,
+        Err(e) => {
+            let _ = tokio::fs::remove_file(&partial).await;
+            return Err(e);
+        }
+    };
+    sink.file.sync_all().await?;
+    drop(sink);
+    tokio::fs::rename(&partial, &path).await?;
+    Ok((path, stats))
+}
