@@ -17,6 +17,7 @@ async fn with_no_arguments_the_server_serves_on_50051_with_scrape_db_and_stops_o
         .env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
         .kill_on_drop(true)
+        .stderr(std::process::Stdio::null())
         .spawn()
         .expect("scrape-server starts");
 

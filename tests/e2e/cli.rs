@@ -74,3 +74,41 @@ async fn scrapectl_explains_a_refused_request_field_by_field() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("not found"));
     app.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn scrapectl_manages_tasks_and_reads_their_results() {
+    let site = FixtureSite::start(SiteSpec::standard()).await;
+    let app = TestApp::spawn(&site).await;
+    let task = app.start(&["56", "29"], &["bovin"]).await;
+    app.progress_until_end(&task.id).await;
+
+    let results = json(&scrapectl(&app, &["-o", "json", "results", &task.id, "--prefecture", "Morbihan"]).await);
+    assert_eq!(results.as_array().map(Vec::len), Some(1));
+    assert_eq!(results[0]["items_found"], 23);
+
+    let docs =
+        json(&scrapectl(&app, &["-o", "json", "documents", "--task", &task.id, "-p", "29", "--limit", "100"]).await);
+    assert_eq!(docs["documents"].as_array().map(Vec::len), Some(7));
+
+    let export = scrapectl(&app, &["export", &task.id, "--format", "csv"]).await;
+    assert!(export.status.success());
+    let rows = csv::Reader::from_reader(export.stdout.as_slice()).records().count();
+    assert_eq!(rows, 23 + 7);
+
+    let restarted = json(&scrapectl(&app, &["-o", "json", "restart", &task.id]).await);
+    assert_eq!(restarted["status"], "pending");
+    app.progress_until_end(&task.id).await;
+    let out = scrapectl(&app, &["stop", "--all"]).await;
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "stopped 0 task(s)");
+
+    let purged = json(&scrapectl(&app, &["-o", "json", "purge", "--older-than", "30d"]).await);
+    assert_eq!(purged["deleted_count"], 0, "the task is not 30 days old");
+    let deleted = scrapectl(&app, &["delete", &task.id]).await;
+    assert!(deleted.status.success());
+    let listed = json(&scrapectl(&app, &["-o", "json", "list"]).await);
+    assert_eq!(listed["tasks"].as_array().map(Vec::len), Some(0));
+
+    let completions = scrapectl(&app, &["completions", "bash"]).await;
+    assert!(String::from_utf8_lossy(&completions.stdout).contains("scrapectl"));
+    app.stop().await;
+}

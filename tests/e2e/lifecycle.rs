@@ -173,3 +173,17 @@ async fn the_same_request_id_returns_the_same_task() {
     assert_eq!(listed.tasks.len(), 1);
     app.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_site_that_never_runs_out_of_results_is_cut_at_the_maximum_offset() {
+    let mut spec = SiteSpec::standard();
+    spec.counts.push(("www.ain.gouv.fr", "bovin", 5000));
+    let site = FixtureSite::start(spec).await;
+    let app = TestApp::spawn(&site).await;
+    let task = app.start(&["Ain"], &["bovin"]).await;
+    app.progress_until_end(&task.id).await;
+    let results = app.results(&task.id).await;
+    // Offsets 0, 10, … 1000: 101 pages of 10 cards.
+    assert_eq!((results[0].pages_fetched, results[0].items_found), (101, 1010));
+    app.stop().await;
+}

@@ -77,3 +77,70 @@ async fn tasks_list_newest_first_in_pages_filtered_by_status() {
     assert_eq!(only_cancelled.tasks.iter().map(|t| t.id.clone()).collect::<Vec<_>>(), [ids[2].clone()]);
     app.stop().await;
 }
+
+fn ids(tasks: &[pb::Task]) -> Vec<String> {
+    tasks.iter().map(|t| t.id.clone()).collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn list_filters_combine_and_pages_stay_exact_while_tasks_are_inserted() {
+    let site = FixtureSite::start(SiteSpec::standard()).await;
+    let dir = std::sync::Arc::new(tempfile::tempdir().expect("dir"));
+    let mut config = test_config(&site, dir.path());
+    config.workers = 0;
+    let app = TestApp::spawn_with(config, dir).await;
+    let start = |keywords: Vec<&str>, regions: Vec<&str>, prefectures: Vec<&str>| {
+        app.client.start_task(pb::StartTaskRequest {
+            keywords: keywords.into_iter().map(Into::into).collect(),
+            regions: regions.into_iter().map(Into::into).collect(),
+            prefectures: prefectures.into_iter().map(Into::into).collect(),
+            ..Default::default()
+        })
+    };
+    let morbihan = start(vec!["bovin"], vec![], vec!["56"]).await.expect("a");
+    let corse = start(vec!["porcin"], vec!["Corse"], vec![]).await.expect("b");
+    let everywhere = start(vec!["volaille"], vec![], vec![]).await.expect("c");
+
+    let query = |q: &str| {
+        let q = q.to_owned();
+        let client = app.client.clone();
+        async move {
+            ids(&client.list_tasks(pb::ListTasksRequest { query: q, ..Default::default() }).await.expect("list").tasks)
+        }
+    };
+    assert_eq!(query("MORBIHAN").await, [everywhere.id.clone(), morbihan.id.clone()]);
+    assert_eq!(query("corse du sud").await, [everywhere.id.clone(), corse.id.clone()]);
+    assert_eq!(query("Porcin").await, [corse.id.as_str()]);
+    assert_eq!(query(&morbihan.id[..13]).await, [morbihan.id.as_str()]);
+    assert_eq!(query("2B").await, [everywhere.id.clone(), corse.id.clone()]);
+    assert!(query("ornithorynque").await.is_empty());
+
+    let after_corse = pb::ListTasksRequest { created_after: corse.created_at, ..Default::default() };
+    assert_eq!(
+        ids(&app.client.list_tasks(after_corse).await.expect("list").tasks),
+        [everywhere.id.clone(), corse.id.clone()]
+    );
+    let combined = pb::ListTasksRequest {
+        created_before: everywhere.created_at,
+        query: "bovin".into(),
+        statuses: vec![TaskStatus::Pending as i32],
+        ..Default::default()
+    };
+    assert_eq!(ids(&app.client.list_tasks(combined).await.expect("list").tasks), [morbihan.id.as_str()]);
+
+    // Page through while new tasks arrive: the pages after the first hold
+    // exactly the older tasks, none twice, none missed.
+    let first = app.client.list_tasks(pb::ListTasksRequest { page_size: 2, ..Default::default() }).await.expect("page");
+    assert_eq!(ids(&first.tasks), [everywhere.id.clone(), corse.id.clone()]);
+    for n in 0..3 {
+        start(vec![&format!("nouveau{n}")], vec![], vec!["29"]).await.expect("insert");
+    }
+    let rest = app
+        .client
+        .list_tasks(pb::ListTasksRequest { page_size: 2, page_token: first.next_page_token, ..Default::default() })
+        .await
+        .expect("page");
+    assert_eq!(ids(&rest.tasks), [morbihan.id.as_str()]);
+    assert!(rest.next_page_token.is_empty());
+    app.stop().await;
+}

@@ -1,7 +1,7 @@
 //! Bad input: INVALID_ARGUMENT naming the field, NOT_FOUND for unknown
 //! tasks, and nothing stored touched.
 
-use scrape_client::pb;
+use scrape_client::pb::{self, TaskStatus};
 use tonic::Code;
 
 use crate::fixture::{FixtureSite, SiteSpec};
@@ -88,5 +88,172 @@ async fn malformed_ids_and_page_tokens_are_invalid_and_unknown_tasks_not_found()
     assert_eq!(bad_fields(app.client.list_tasks(huge).await), ["page_size"]);
     let status = pb::ListTasksRequest { statuses: vec![0, 99], ..Default::default() };
     assert_eq!(bad_fields(app.client.list_tasks(status).await), ["statuses[0]", "statuses[1]"]);
+    app.stop().await;
+}
+
+/// Everything stored, as the API shows it.
+async fn snapshot(app: &TestApp) -> Vec<String> {
+    let tasks =
+        app.client.list_tasks(pb::ListTasksRequest { page_size: 1000, ..Default::default() }).await.expect("list");
+    let mut out = Vec::new();
+    for task in tasks.tasks {
+        let mut full = app.client.get_task(&task.id).await.expect("get");
+        // Elapsed time of a running task moves on its own.
+        full.progress = None;
+        out.push(format!("{full:?}"));
+        out.push(format!("{:?}", app.results(&task.id).await));
+        out.push(format!("{:?}", app.documents(&task.id).await));
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_rpc_refuses_its_bad_inputs_and_nothing_stored_changes() {
+    let site = FixtureSite::start(SiteSpec::standard()).await;
+    let app = TestApp::spawn(&site).await;
+    let other = app.start(&["29"], &["porcin"]).await;
+    app.progress_until_end(&other.id).await;
+    let done = app.start(&["56"], &["bovin"]).await;
+    app.progress_until_end(&done.id).await;
+    let before = snapshot(&app).await;
+
+    let t = || done.id.clone();
+    let long = "x".repeat(1000);
+    let bad_ts = prost_types::Timestamp { seconds: 0, nanos: -1 };
+    let foreign_token = app
+        .client
+        .list_tasks(pb::ListTasksRequest { page_size: 1, ..Default::default() })
+        .await
+        .expect("list")
+        .next_page_token;
+    assert!(!foreign_token.is_empty());
+    let mut tasks = app.client.tasks();
+    let mut catalog = app.client.catalog();
+
+    macro_rules! refused {
+        ($call:expr, $fields:expr) => {{
+            let fields: Vec<&str> = $fields;
+            let got = bad_fields($call.await);
+            assert_eq!(got, fields, "{}", stringify!($call));
+        }};
+    }
+    for id in ["", "nope", &long, "0192e3c4-5b6a-7c8d-9e0f-1a2b3c4d5e6\u{7}"] {
+        let id = id.to_owned();
+        refused!(tasks.get_task(pb::GetTaskRequest { task_id: id.clone() }), vec!["task_id"]);
+        refused!(tasks.stop_task(pb::StopTaskRequest { task_id: id.clone() }), vec!["task_id"]);
+        refused!(tasks.restart_task(pb::RestartTaskRequest { task_id: id.clone() }), vec!["task_id"]);
+        refused!(tasks.delete_task(pb::DeleteTaskRequest { task_id: id.clone() }), vec!["task_id"]);
+        refused!(tasks.stream_progress(pb::StreamProgressRequest { task_id: id.clone() }), vec!["task_id"]);
+        refused!(tasks.list_task_events(pb::ListTaskEventsRequest { task_id: id.clone() }), vec!["task_id"]);
+        refused!(tasks.export_task(pb::ExportTaskRequest { task_id: id.clone(), format: 2 }), vec!["task_id"]);
+    }
+    let list = |r: pb::ListTasksRequest| r;
+    refused!(
+        tasks.list_tasks(list(pb::ListTasksRequest { statuses: vec![99], ..Default::default() })),
+        vec!["statuses[0]"]
+    );
+    refused!(tasks.list_tasks(list(pb::ListTasksRequest { page_size: -1, ..Default::default() })), vec!["page_size"]);
+    refused!(
+        tasks.list_tasks(list(pb::ListTasksRequest { page_size: i32::MAX, ..Default::default() })),
+        vec!["page_size"]
+    );
+    refused!(
+        tasks.list_tasks(list(pb::ListTasksRequest { page_token: "%%%".into(), ..Default::default() })),
+        vec!["page_token"]
+    );
+    refused!(tasks.list_tasks(list(pb::ListTasksRequest { query: long.clone(), ..Default::default() })), vec!["query"]);
+    refused!(
+        tasks.list_tasks(list(pb::ListTasksRequest { query: "a\u{0}b".into(), ..Default::default() })),
+        vec!["query"]
+    );
+    refused!(
+        tasks.list_tasks(list(pb::ListTasksRequest { created_after: Some(bad_ts), ..Default::default() })),
+        vec!["created_after"]
+    );
+    let later = prost_types::Timestamp { seconds: 2_000_000_000, nanos: 0 };
+    let earlier = prost_types::Timestamp { seconds: 1_000_000_000, nanos: 0 };
+    refused!(
+        tasks.list_tasks(list(pb::ListTasksRequest {
+            created_after: Some(later),
+            created_before: Some(earlier),
+            ..Default::default()
+        })),
+        vec!["created_before"]
+    );
+    for status in [TaskStatus::Pending, TaskStatus::Running] {
+        refused!(
+            tasks.purge_tasks(pb::PurgeTasksRequest { statuses: vec![status as i32], completed_before: None }),
+            vec!["statuses[0]"]
+        );
+    }
+    refused!(
+        tasks.purge_tasks(pb::PurgeTasksRequest { statuses: vec![77], completed_before: None }),
+        vec!["statuses[0]"]
+    );
+    refused!(
+        tasks.purge_tasks(pb::PurgeTasksRequest { statuses: vec![], completed_before: Some(bad_ts) }),
+        vec!["completed_before"]
+    );
+    let results = |r: pb::ListTaskResultsRequest| pb::ListTaskResultsRequest { task_id: t(), ..r };
+    refused!(
+        tasks.list_task_results(results(pb::ListTaskResultsRequest {
+            prefecture: "Narnia".into(),
+            ..Default::default()
+        })),
+        vec!["prefecture"]
+    );
+    refused!(
+        tasks.list_task_results(results(pb::ListTaskResultsRequest { keyword: long.clone(), ..Default::default() })),
+        vec!["keyword"]
+    );
+    refused!(
+        tasks.list_task_results(results(pb::ListTaskResultsRequest { page_size: -5, ..Default::default() })),
+        vec!["page_size"]
+    );
+    refused!(
+        tasks.list_task_results(results(pb::ListTaskResultsRequest {
+            page_token: foreign_token.clone(),
+            ..Default::default()
+        })),
+        vec!["page_token"]
+    );
+    let docs = |r: pb::ListDocumentsRequest| pb::ListDocumentsRequest { task_id: t(), ..r };
+    refused!(
+        tasks.list_documents(docs(pb::ListDocumentsRequest { prefecture: "00".into(), ..Default::default() })),
+        vec!["prefecture"]
+    );
+    refused!(
+        tasks.list_documents(docs(pb::ListDocumentsRequest { query: "\u{1b}[2J".into(), ..Default::default() })),
+        vec!["query"]
+    );
+    refused!(
+        tasks
+            .list_documents(docs(pb::ListDocumentsRequest { page_token: foreign_token.clone(), ..Default::default() })),
+        vec!["page_token"]
+    );
+    refused!(
+        tasks.list_documents(pb::ListDocumentsRequest { task_id: "x".into(), ..Default::default() }),
+        vec!["task_id"]
+    );
+    refused!(tasks.export_task(pb::ExportTaskRequest { task_id: t(), format: 0 }), vec!["format"]);
+    refused!(tasks.export_task(pb::ExportTaskRequest { task_id: t(), format: 9 }), vec!["format"]);
+    refused!(catalog.list_prefectures(pb::ListPrefecturesRequest { region: "Mordor".into() }), vec!["region"]);
+
+    // A finished task cannot be stopped; a missing one is not found.
+    assert_eq!(code(tasks.stop_task(pb::StopTaskRequest { task_id: t() }).await), Code::FailedPrecondition);
+    let unknown = "0192e3c4-5b6a-7c8d-9e0f-1a2b3c4d5e6f".to_owned();
+    assert_eq!(code(tasks.restart_task(pb::RestartTaskRequest { task_id: unknown.clone() }).await), Code::NotFound);
+    assert_eq!(code(tasks.delete_task(pb::DeleteTaskRequest { task_id: unknown.clone() }).await), Code::NotFound);
+    assert_eq!(
+        code(
+            tasks
+                .list_task_results(pb::ListTaskResultsRequest { task_id: unknown.clone(), ..Default::default() })
+                .await
+        ),
+        Code::NotFound
+    );
+    assert_eq!(code(tasks.export_task(pb::ExportTaskRequest { task_id: unknown, format: 2 }).await), Code::NotFound);
+
+    assert_eq!(snapshot(&app).await, before, "nothing stored changed");
     app.stop().await;
 }

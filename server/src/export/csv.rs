@@ -17,7 +17,7 @@ pub(super) const COLUMNS: [&str; 9] = [
     "first_seen_at",
 ];
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(super) struct Csv;
 
 fn row<'a>(out: &mut Vec<u8>, fields: impl IntoIterator<Item = &'a str>) {

@@ -63,7 +63,7 @@ pub async fn export<S: ChunkSink>(
     let operations = store.operations(task.id).await?;
     let mut encoder: Box<dyn Format + Send> = match format {
         ExportFormat::Json => Box::new(json::Json::default()),
-        ExportFormat::Csv => Box::new(csv::Csv::default()),
+        ExportFormat::Csv => Box::new(csv::Csv),
         ExportFormat::Pretty => Box::new(pretty::Pretty::new(&operations)),
     };
     let mut stats = ExportStats { documents: 0, bytes: 0 };

@@ -9,10 +9,12 @@ use crate::domain::Task;
 use crate::export::{Format, date, prefecture_name};
 use crate::store::{RecordedOperation, StoredCard};
 
+type Totals = (u64, u64, u32);
+
 #[derive(Debug)]
 pub(super) struct Pretty {
-    /// (items found, new documents, pages, error) per (prefecture, keyword).
-    operations: HashMap<(String, String), (u64, u64, u32, Option<String>)>,
+    /// (items found, new documents, pages) per (prefecture, keyword).
+    operations: HashMap<(String, String), Totals>,
     current: Option<(String, String)>,
 }
 
@@ -22,10 +24,7 @@ impl Pretty {
             .iter()
             .map(|op| {
                 let r = &op.record;
-                (
-                    (r.prefecture_code.clone(), r.keyword.clone()),
-                    (r.items_found, op.new_documents, r.pages_fetched, r.error.clone()),
-                )
+                ((r.prefecture_code.clone(), r.keyword.clone()), (r.items_found, op.new_documents, r.pages_fetched))
             })
             .collect();
         Pretty { operations, current: None }
@@ -77,7 +76,7 @@ impl Format for Pretty {
     fn document(&mut self, out: &mut Vec<u8>, doc: &StoredCard, catalog: &Catalog) {
         let key = (doc.prefecture_code.clone(), doc.keyword.clone());
         if self.current.as_ref() != Some(&key) {
-            let (items, new, pages, _) = self.operations.get(&key).cloned().unwrap_or_default();
+            let (items, new, pages) = self.operations.get(&key).cloned().unwrap_or_default();
             let _ = writeln!(
                 out,
                 "\n== {} ({}) — {}: {items} items, {new} new, {pages} pages ==",

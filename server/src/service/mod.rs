@@ -200,7 +200,7 @@ impl TaskService {
             Change::Done(task) => {
                 tracing::info!(task = %id, "task restarted");
                 self.runner.wake();
-                Ok(task)
+                Ok(*task)
             }
             Change::Refused(status) => Err(ServiceError::FailedPrecondition(format!(
                 "task {id} is {status}: only a finished task (succeeded, failed or cancelled) can be restarted"

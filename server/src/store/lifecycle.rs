@@ -16,7 +16,7 @@ use crate::store::{Store, StoreError, with_conn};
 #[derive(Debug, Clone)]
 pub enum Change {
     /// Done; the task as it is now (for a deletion, as it was).
-    Done(Task),
+    Done(Box<Task>),
     /// The task's status does not allow it.
     Refused(TaskStatus),
     NotFound,
@@ -176,7 +176,7 @@ impl Store {
 
 fn change(outcome: Result<TaskRow, Option<String>>) -> Result<Change, StoreError> {
     Ok(match outcome {
-        Ok(row) => Change::Done(Task::try_from(row)?),
+        Ok(row) => Change::Done(Box::new(Task::try_from(row)?)),
         Err(None) => Change::NotFound,
         Err(Some(status)) => Change::Refused(
             TaskStatus::from_db(&status).ok_or_else(|| StoreError::Corrupt(format!("task status {status:?}")))?,

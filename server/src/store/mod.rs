@@ -14,6 +14,8 @@ mod migrate;
 mod models;
 mod operations;
 pub mod schema;
+#[cfg(test)]
+mod state_machine;
 mod tasks;
 
 use std::time::Duration;

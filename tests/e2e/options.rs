@@ -1,0 +1,137 @@
+//! Task options: days_limit, exclude_keywords, request_id under concurrent
+//! retries, and the export written when a task ends.
+
+use std::collections::HashSet;
+
+use chrono::NaiveDate;
+use scrape_client::pb::{self, TaskStatus};
+
+use crate::fixture::{FixtureCard, FixtureSite, SiteSpec};
+use crate::helpers::TestApp;
+
+fn fold(text: &str) -> String {
+    text.to_lowercase().replace(['é', 'è', 'ê'], "e")
+}
+
+fn links<'a>(cards: impl IntoIterator<Item = &'a FixtureCard>) -> HashSet<String> {
+    cards.into_iter().map(|c| c.link.clone()).collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn days_limit_and_exclude_keywords_drop_exactly_the_cards_they_should() {
+    let site = FixtureSite::start(SiteSpec::standard()).await;
+    let app = TestApp::spawn(&site).await;
+    let task = app
+        .client
+        .start_task(pb::StartTaskRequest {
+            keywords: vec!["bovin".into()],
+            prefectures: vec!["56".into(), "2A".into()],
+            days_limit: 365,
+            exclude_keywords: vec!["MÉTHANISATION".into()],
+            ..Default::default()
+        })
+        .await
+        .expect("start");
+    app.progress_until_end(&task.id).await;
+
+    let oldest = chrono::Utc::now().date_naive() - chrono::Days::new(365);
+    let mut expected = HashSet::new();
+    let mut dropped_old = 0;
+    let mut dropped_excluded = 0;
+    for domain in ["www.morbihan.gouv.fr", "www.corse-du-sud.gouv.fr"] {
+        for card in site.cards(domain, "bovin") {
+            let date = NaiveDate::parse_from_str(&card.published_on, "%Y-%m-%d").ok();
+            if date.is_some_and(|d| d < oldest) {
+                dropped_old += 1;
+            } else if fold(&card.description).contains("methanisation") || fold(&card.title).contains("methanisation") {
+                dropped_excluded += 1;
+            } else {
+                expected.insert(card.link.clone());
+            }
+        }
+    }
+    assert!(dropped_old > 0 && dropped_excluded > 0, "the fixture exercises both options");
+    assert!(
+        expected.iter().any(|l| site
+            .cards("www.morbihan.gouv.fr", "bovin")
+            .iter()
+            .any(|c| &c.link == l && c.published_on.is_empty())),
+        "undated cards are kept"
+    );
+
+    let stored: HashSet<_> = app.documents(&task.id).await.into_iter().map(|d| d.link).collect();
+    assert_eq!(stored, expected);
+    let results = app.results(&task.id).await;
+    assert_eq!(results.iter().map(|r| r.items_found).sum::<u64>(), expected.len() as u64);
+    // Every page was still read: the filters drop cards, not pages.
+    assert_eq!(results.iter().map(|r| r.pages_fetched).sum::<u32>(), 3 + 1 + 2 + 1);
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn concurrent_starts_with_one_request_id_create_one_task() {
+    let site = FixtureSite::start(SiteSpec::standard()).await;
+    let app = TestApp::spawn(&site).await;
+    let request = pb::StartTaskRequest {
+        keywords: vec!["bovin".into()],
+        prefectures: vec!["29".into()],
+        request_id: "nightly-2025-03-12".into(),
+        ..Default::default()
+    };
+    let calls = (0..16).map(|_| {
+        let client = app.client.clone();
+        let request = request.clone();
+        tokio::spawn(async move { client.start_task(request).await.expect("start").id })
+    });
+    let mut ids = HashSet::new();
+    for call in calls {
+        ids.insert(call.await.expect("join"));
+    }
+    assert_eq!(ids.len(), 1);
+    let listed = app.client.list_tasks(pb::ListTasksRequest::default()).await.expect("list");
+    assert_eq!(listed.tasks.len(), 1);
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_export_is_written_into_the_export_directory_when_the_task_ends() {
+    let site = FixtureSite::start(SiteSpec::standard()).await;
+    let app = TestApp::spawn(&site).await;
+    let task = app
+        .client
+        .start_task(pb::StartTaskRequest {
+            keywords: vec!["bovin".into(), "porcin".into()],
+            prefectures: vec!["56".into()],
+            export: Some(pb::ExportOptions {
+                file_name: "veille bovins.json".into(),
+                format: pb::ExportFormat::Json.into(),
+            }),
+            ..Default::default()
+        })
+        .await
+        .expect("start");
+    let updates = app.progress_until_end(&task.id).await;
+    assert_eq!(updates.last().map(|p| p.status()), Some(TaskStatus::Succeeded));
+
+    let path = app.dir.path().join("exports").join("veille bovins.json");
+    let export: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&path).expect("the export file")).expect("JSON");
+    assert_eq!(export["task"]["id"], task.id.as_str());
+    assert_eq!(export["task"]["status"], "succeeded");
+    let exported: HashSet<String> = export["documents"]
+        .as_array()
+        .expect("documents")
+        .iter()
+        .map(|d| d["link"].as_str().expect("link").to_owned())
+        .collect();
+    let expected = links(&site.cards("www.morbihan.gouv.fr", "bovin"))
+        .union(&links(&site.cards("www.morbihan.gouv.fr", "porcin")))
+        .cloned()
+        .collect();
+    assert_eq!(exported, expected);
+    let leftovers: Vec<_> = std::fs::read_dir(app.dir.path().join("exports")).expect("dir").collect();
+    assert_eq!(leftovers.len(), 1, "no partial file left behind");
+    let events = app.client.task_events(&task.id).await.expect("events");
+    assert!(events.iter().any(|e| e.kind() == pb::TaskEventKind::Exported && e.message.contains("veille bovins.json")));
+    app.stop().await;
+}
