@@ -10,6 +10,7 @@ use clap::Parser;
 use crate::runner::{RunnerConfig, default_owner};
 use crate::scrape::fetch::default_user_agent;
 use crate::scrape::{FetchConfig, LimitsConfig};
+use crate::store::PoolConfig;
 
 /// scrape-server: runs web-scraping tasks and streams their progress over gRPC.
 #[derive(Debug, Clone, Parser)]
@@ -60,6 +61,19 @@ pub struct Config {
     #[arg(long, env = "SCRAPE_RETRIES", default_value_t = 3)]
     pub retries: u32,
 
+    /// First pause before a retry, in milliseconds; it doubles at each retry (with full jitter).
+    #[arg(long, env = "SCRAPE_RETRY_BASE_DELAY_MS", default_value_t = 500)]
+    pub retry_base_delay_ms: u64,
+
+    /// Largest page accepted, in bytes; a larger one fails its operation.
+    #[arg(long, env = "SCRAPE_MAX_PAGE_BYTES", default_value_t = 8 * 1024 * 1024)]
+    pub max_page_bytes: usize,
+
+    /// How long a database call waits for a connection or a lock before
+    /// answering UNAVAILABLE, in milliseconds.
+    #[arg(long, env = "SCRAPE_DATABASE_TIMEOUT_MS", default_value_t = 5000, value_parser = clap::value_parser!(u64).range(10..))]
+    pub database_timeout_ms: u64,
+
     /// A catalog file replacing or extending the built-in prefectures.
     #[arg(long, env = "SCRAPE_CATALOG")]
     pub catalog: Option<PathBuf>,
@@ -88,6 +102,9 @@ impl Default for Config {
             user_agent: default_user_agent(),
             request_timeout_secs: 30,
             retries: 3,
+            retry_base_delay_ms: 500,
+            max_page_bytes: 8 * 1024 * 1024,
+            database_timeout_ms: 5000,
             catalog: None,
             lease_secs: 30,
             shutdown_grace_secs: 10,
@@ -109,8 +126,14 @@ impl Config {
             user_agent: self.user_agent.clone(),
             request_timeout: Duration::from_secs(self.request_timeout_secs),
             retries: self.retries,
+            retry_base_delay: Duration::from_millis(self.retry_base_delay_ms),
+            max_body_bytes: self.max_page_bytes,
             ..FetchConfig::default()
         }
+    }
+
+    pub fn pool(&self) -> PoolConfig {
+        PoolConfig { acquire_timeout: Duration::from_millis(self.database_timeout_ms), ..PoolConfig::default() }
     }
 
     pub fn runner(&self) -> RunnerConfig {

@@ -35,7 +35,7 @@ use crate::grpc::{CatalogApi, TaskApi};
 use crate::runner::{ProgressHub, Runner};
 use crate::scrape::{Fetcher, Limits, Scraper, SiteBase, SiteProfile};
 use crate::service::TaskService;
-use crate::store::{DatabaseUrl, PoolConfig, Store};
+use crate::store::{DatabaseUrl, Store};
 
 pub use config::Config as ServerConfig;
 
@@ -73,7 +73,7 @@ pub async fn run(config: Config, listener: TcpListener, shutdown: impl Future<Ou
     let scraper = Scraper::new(fetcher, profile, base);
 
     let url = DatabaseUrl::parse(&config.database_url)?;
-    let store = Store::open(&url, PoolConfig::default()).await?;
+    let store = Store::open(&url, config.pool()).await?;
     if store.is_embedded() {
         let released = store.release_all_running(Utc::now()).await?;
         if released > 0 {

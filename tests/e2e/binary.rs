@@ -12,6 +12,7 @@ use crate::helpers::{DEADLINE, binary};
 #[tokio::test(flavor = "multi_thread")]
 async fn with_no_arguments_the_server_serves_on_50051_with_scrape_db_and_stops_on_sigterm() {
     let dir = tempfile::tempdir().expect("dir");
+    drop(std::net::TcpListener::bind("127.0.0.1:50051").expect("port 50051 is free (stop any server running on it)"));
     let mut child = tokio::process::Command::new(binary("scrape-server"))
         .current_dir(dir.path())
         .env_clear()

@@ -8,12 +8,12 @@ use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
-use axum::body::Body;
-use axum::http::{Request, StatusCode};
-use axum::response::{Html, IntoResponse, Response};
 use chrono::Datelike;
 use percent_encoding::percent_decode_str;
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::net::{TcpListener, TcpStream};
 
 pub const PAGE_SIZE: usize = 10;
 
@@ -63,15 +63,51 @@ impl SiteSpec {
 pub enum Fault {
     /// Never answers.
     Hang,
+    /// Answers `status` (with this `Retry-After`, if any) to the next
+    /// `times` requests, then normally.
+    Status { status: u16, times: usize, retry_after: Option<String> },
+    /// Answers normally after a delay.
+    Delay(Duration),
+    /// Announces a body longer than it sends, then closes the connection.
+    Truncated,
+    /// Answers a body of this many bytes.
+    Oversized(usize),
+    /// Closes the connection without answering, the next `times` requests.
+    Reset { times: usize },
+    /// Serves the page in windows-1252, declared in `Content-Type`.
+    Windows1252,
+    /// Redirects to itself.
+    RedirectLoop,
+    /// Serves the page gzip-compressed when the client accepts it.
+    Gzip,
+}
+
+/// One request as the fixture saw it.
+#[derive(Debug, Clone)]
+pub struct Hit {
+    pub path: String,
+    pub at: Instant,
+    pub user_agent: String,
+    pub accept_encoding: String,
+}
+
+#[derive(Default)]
+struct Traffic {
+    hits: Vec<Hit>,
+    in_flight: usize,
+    max_in_flight: usize,
 }
 
 struct State {
     cards: HashMap<(String, String), Vec<FixtureCard>>,
     faults: Mutex<HashMap<String, Fault>>,
-    hits: Mutex<Vec<String>>,
+    /// The fault of every path without one of its own.
+    default_fault: Mutex<Option<Fault>>,
+    traffic: Mutex<Traffic>,
 }
 
-/// The running fixture site.
+/// The running fixture site: a small HTTP/1.1 server on a raw socket, so
+/// that it can misbehave in every way a real site does.
 pub struct FixtureSite {
     addr: SocketAddr,
     state: Arc<State>,
@@ -90,15 +126,23 @@ impl FixtureSite {
         for (domain, keyword, count) in &spec.counts {
             cards.insert(((*domain).to_owned(), (*keyword).to_owned()), generate(domain, keyword, *count));
         }
-        let state = Arc::new(State { cards, faults: Mutex::new(HashMap::new()), hits: Mutex::new(Vec::new()) });
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind the fixture site");
-        let addr = listener.local_addr().expect("fixture address");
-        let app = axum::Router::new().fallback({
-            let state = state.clone();
-            move |request: Request<Body>| serve(state.clone(), request)
+        let state = Arc::new(State {
+            cards,
+            faults: Mutex::new(HashMap::new()),
+            default_fault: Mutex::new(None),
+            traffic: Mutex::new(Traffic::default()),
         });
-        let server = tokio::spawn(async move {
-            axum::serve(listener, app).await.expect("fixture site");
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind the fixture site");
+        let addr = listener.local_addr().expect("fixture address");
+        let server = tokio::spawn({
+            let state = state.clone();
+            async move {
+                let mut connections = tokio::task::JoinSet::new();
+                while let Ok((stream, _)) = listener.accept().await {
+                    connections.spawn(serve_connection(state.clone(), stream));
+                    while connections.try_join_next().is_some() {}
+                }
+            }
         });
         FixtureSite { addr, state, server }
     }
@@ -133,35 +177,170 @@ impl FixtureSite {
         self.state.faults.lock().expect("faults").insert(path.to_owned(), fault);
     }
 
+    /// Makes every path without a fault of its own misbehave (or, with
+    /// `None`, answer normally).
+    pub fn set_default_fault(&self, fault: Option<Fault>) {
+        *self.state.default_fault.lock().expect("fault") = fault;
+    }
+
     /// Makes a path answer normally again.
     pub fn clear_fault(&self, path: &str) {
         self.state.faults.lock().expect("faults").remove(path);
     }
 
+    /// Every request received so far.
+    pub fn requests(&self) -> Vec<Hit> {
+        self.state.traffic.lock().expect("traffic").hits.clone()
+    }
+
     /// Requests received for `path` so far.
     pub fn hits(&self, path: &str) -> usize {
-        self.state.hits.lock().expect("hits").iter().filter(|p| *p == path).count()
+        self.requests().iter().filter(|h| h.path == path).count()
     }
 
     /// Every request received so far.
     pub fn total_hits(&self) -> usize {
-        self.state.hits.lock().expect("hits").len()
+        self.requests().len()
+    }
+
+    /// The most requests that were ever in flight at once.
+    pub fn max_in_flight(&self) -> usize {
+        self.state.traffic.lock().expect("traffic").max_in_flight
     }
 }
 
-async fn serve(state: Arc<State>, request: Request<Body>) -> Response {
-    let path = request.uri().path().to_owned();
-    state.hits.lock().expect("hits").push(path.clone());
-    let fault = state.faults.lock().expect("faults").get(&path).cloned();
-    if let Some(Fault::Hang) = fault {
-        std::future::pending::<()>().await;
+/// Counts a request in flight for as long as it lives.
+struct InFlight(Arc<State>);
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.traffic.lock().expect("traffic").in_flight -= 1;
     }
-    let Some((domain, keyword, offset)) = parse_path(&path) else {
-        return (StatusCode::NOT_FOUND, Html("<h1>Page introuvable</h1>")).into_response();
+}
+
+async fn serve_connection(state: Arc<State>, stream: TcpStream) {
+    let (read, mut write) = stream.into_split();
+    let mut reader = BufReader::new(read);
+    // One request per connection: every answer says `Connection: close`.
+    let mut request_line = String::new();
+    if reader.read_line(&mut request_line).await.unwrap_or(0) == 0 {
+        return;
+    }
+    let mut headers = HashMap::new();
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).await.unwrap_or(0) == 0 || line.trim().is_empty() {
+            break;
+        }
+        if let Some((name, value)) = line.split_once(':') {
+            headers.insert(name.trim().to_ascii_lowercase(), value.trim().to_owned());
+        }
+    }
+    let target = request_line.split_whitespace().nth(1).unwrap_or("/").to_owned();
+    let path = target.split('?').next().unwrap_or("/").to_owned();
+    let _in_flight = {
+        let mut traffic = state.traffic.lock().expect("traffic");
+        traffic.hits.push(Hit {
+            path: path.clone(),
+            at: Instant::now(),
+            user_agent: headers.get("user-agent").cloned().unwrap_or_default(),
+            accept_encoding: headers.get("accept-encoding").cloned().unwrap_or_default(),
+        });
+        traffic.in_flight += 1;
+        traffic.max_in_flight = traffic.max_in_flight.max(traffic.in_flight);
+        InFlight(state.clone())
     };
-    let cards = state.cards.get(&(domain.clone(), keyword.clone())).map(Vec::as_slice).unwrap_or_default();
-    let page: Vec<&FixtureCard> = cards.iter().skip(offset).take(PAGE_SIZE).collect();
-    Html(render_page(&domain, &keyword, offset, cards.len(), &page)).into_response()
+    let fault = take_fault(&state, &path);
+    let page = || {
+        let (domain, keyword, offset) = parse_path(&path)?;
+        let cards = state.cards.get(&(domain.clone(), keyword.clone())).map(Vec::as_slice).unwrap_or_default();
+        let page: Vec<&FixtureCard> = cards.iter().skip(offset).take(PAGE_SIZE).collect();
+        Some(render_page(&domain, &keyword, offset, cards.len(), &page))
+    };
+    let html_type = "text/html; charset=utf-8";
+    let bytes = match fault {
+        Some(Fault::Hang) => std::future::pending().await,
+        Some(Fault::Reset { .. }) => return,
+        Some(Fault::Status { status, retry_after, .. }) => {
+            let extra = retry_after.map(|r| format!("Retry-After: {r}\r\n")).unwrap_or_default();
+            response(status, html_type, &extra, b"<h1>Erreur</h1>")
+        }
+        Some(Fault::RedirectLoop) => response(302, html_type, &format!("Location: {target}\r\n"), b""),
+        Some(Fault::Oversized(size)) => {
+            let mut body = b"<html><body>".to_vec();
+            body.resize(size, b'x');
+            response(200, html_type, "", &body)
+        }
+        Some(Fault::Truncated) => {
+            let body = page().unwrap_or_default();
+            let head = format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: {html_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                body.len() + 1000
+            );
+            let mut bytes = head.into_bytes();
+            bytes.extend_from_slice(&body.as_bytes()[..body.len() / 2]);
+            bytes
+        }
+        other => {
+            if let Some(Fault::Delay(delay)) = other {
+                tokio::time::sleep(delay).await;
+            }
+            match page() {
+                None => response(404, html_type, "", "<h1>Page introuvable</h1>".as_bytes()),
+                Some(html) => match other {
+                    Some(Fault::Windows1252) => {
+                        let (encoded, _, _) = encoding_rs::WINDOWS_1252.encode(&html);
+                        response(200, "text/html; charset=windows-1252", "", &encoded)
+                    }
+                    Some(Fault::Gzip) if headers.get("accept-encoding").is_some_and(|e| e.contains("gzip")) => {
+                        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+                        std::io::Write::write_all(&mut encoder, html.as_bytes()).expect("gzip");
+                        let body = encoder.finish().expect("gzip");
+                        response(200, html_type, "Content-Encoding: gzip\r\n", &body)
+                    }
+                    _ => response(200, html_type, "", html.as_bytes()),
+                },
+            }
+        }
+    };
+    let _ = write.write_all(&bytes).await;
+    let _ = write.shutdown().await;
+}
+
+/// The fault of a path, counting down faults limited to some requests.
+fn take_fault(state: &State, path: &str) -> Option<Fault> {
+    let mut faults = state.faults.lock().expect("faults");
+    let Some(fault) = faults.get_mut(path) else {
+        return state.default_fault.lock().expect("fault").clone();
+    };
+    match fault {
+        Fault::Status { times, .. } | Fault::Reset { times } => {
+            if *times == 0 {
+                return None;
+            }
+            *times -= 1;
+        }
+        _ => {}
+    }
+    Some(fault.clone())
+}
+
+fn response(status: u16, content_type: &str, extra_headers: &str, body: &[u8]) -> Vec<u8> {
+    let reason = match status {
+        200 => "OK",
+        302 => "Found",
+        404 => "Not Found",
+        429 => "Too Many Requests",
+        503 => "Service Unavailable",
+        _ => "Status",
+    };
+    let mut bytes = format!(
+        "HTTP/1.1 {status} {reason}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n{extra_headers}Connection: close\r\n\r\n",
+        body.len()
+    )
+    .into_bytes();
+    bytes.extend_from_slice(body);
+    bytes
 }
 
 /// `/{domain}/contenu/recherche/(searchtext)/{kw}` or

@@ -38,6 +38,7 @@ pub fn test_config(site: &FixtureSite, dir: &Path) -> Config {
         per_host_concurrency: 8,
         per_host_delay_ms: 0,
         retries: 0,
+        retry_base_delay_ms: 20,
         request_timeout_secs: 120,
         ..Config::default()
     }
@@ -224,4 +225,46 @@ pub fn binary(name: &str) -> std::path::PathBuf {
     let path = dir.join(name);
     assert!(path.exists(), "{} is missing: run the tests with `cargo test --workspace`", path.display());
     path
+}
+
+/// A `scrape-server` process, for tests that kill it.
+pub struct ServerProcess {
+    pub child: tokio::process::Child,
+    pub client: Client,
+}
+
+impl ServerProcess {
+    /// Starts the binary on a free port with these extra arguments and waits
+    /// until it answers.
+    pub async fn spawn(args: &[String]) -> ServerProcess {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port").local_addr().expect("addr").port();
+        let address = format!("http://127.0.0.1:{port}");
+        let child = tokio::process::Command::new(binary("scrape-server"))
+            .arg(format!("--listen=127.0.0.1:{port}"))
+            .args(args)
+            .env("RUST_LOG", "warn")
+            .stderr(std::process::Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("scrape-server starts");
+        let client = tokio::time::timeout(DEADLINE, async {
+            loop {
+                match Client::connect(&address).await {
+                    Ok(client) if client.list_regions().await.is_ok() => return client,
+                    _ => tokio::time::sleep(Duration::from_millis(50)).await,
+                }
+            }
+        })
+        .await
+        .expect("the server answers within the deadline");
+        ServerProcess { child, client }
+    }
+
+    /// Sends a signal (`KILL`, `TERM`) and waits for the process to exit.
+    pub async fn signal(mut self, signal: &str) -> std::process::ExitStatus {
+        let pid = self.child.id().expect("running").to_string();
+        let sent = std::process::Command::new("kill").arg(format!("-{signal}")).arg(&pid).status().expect("kill");
+        assert!(sent.success());
+        tokio::time::timeout(DEADLINE, self.child.wait()).await.expect("exits within the deadline").expect("wait")
+    }
 }

@@ -20,24 +20,30 @@ use crate::runner::{Inner, Running};
 use crate::scrape::{CardFilter, OperationReport};
 use crate::store::{Claim, LeaseState, OperationRecord, StoreError};
 
-/// Attempts at a store write that failed because the database was
-/// unavailable (locked, restarting) before giving up.
-const STORE_ATTEMPTS: u32 = 8;
+/// Longest pause between two attempts at a store call while the database
+/// is unavailable.
+const STORE_RETRY_CAP: Duration = Duration::from_secs(5);
 
-/// Retries `op` while the store is unavailable, with a growing pause.
-pub(super) async fn retry_unavailable<T, F, Fut>(mut op: F) -> Result<T, StoreError>
+/// Retries `op` for as long as the store is unavailable (locked, restarting,
+/// unreachable), with a growing pause, until `cancel` fires.
+pub(super) async fn retry_unavailable<T, F, Fut>(cancel: &CancellationToken, mut op: F) -> Result<T, StoreError>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<T, StoreError>>,
 {
-    let mut pause = Duration::from_millis(100);
+    let mut pause = Duration::from_millis(50);
     let mut attempt = 1;
     loop {
         match op().await {
-            Err(e) if e.is_unavailable() && attempt < STORE_ATTEMPTS => {
-                tracing::warn!(error = %e, attempt, "store unavailable; retrying");
-                tokio::time::sleep(pause).await;
-                pause = (pause * 2).min(Duration::from_secs(5));
+            Err(e) if e.is_unavailable() && !cancel.is_cancelled() => {
+                if attempt == 1 || attempt % 10 == 0 {
+                    tracing::warn!(error = %e, attempt, "store unavailable; retrying");
+                }
+                tokio::select! {
+                    () = tokio::time::sleep(pause) => {}
+                    () = cancel.cancelled() => return Err(e),
+                }
+                pause = (pause * 2).min(STORE_RETRY_CAP);
                 attempt += 1;
             }
             other => return other,
@@ -117,8 +123,10 @@ pub(super) async fn execute(inner: Arc<Inner>, claim: Claim) {
             if let Some(spec) = &task.spec.export {
                 write_export(&inner, &task, spec, status, error.clone()).await;
             }
-            let finished =
-                retry_unavailable(|| inner.store.finish_task(id, owner, status, error.clone(), Utc::now())).await;
+            let finished = retry_unavailable(&inner.abort, || {
+                inner.store.finish_task(id, owner, status, error.clone(), Utc::now())
+            })
+            .await;
             match finished {
                 Ok(Some(task)) => {
                     tracing::info!(task = %id, %status, "task ended");
@@ -259,6 +267,7 @@ async fn run_operation(run: Arc<TaskRun>, operation: Operation) -> bool {
     });
     let mut sink = StoreSink {
         store: run.inner.store.clone(),
+        cancel: run.cancel.clone(),
         task: run.id,
         prefecture_code: prefecture.code.clone(),
         keyword: keyword.clone(),
@@ -294,7 +303,7 @@ async fn record(run: &TaskRun, prefecture: &Prefecture, keyword: &str, report: O
         duration: report.duration,
         error: report.error,
     };
-    match retry_unavailable(|| run.inner.store.record_operation(run.id, &record, Utc::now())).await {
+    match retry_unavailable(&run.inner.abort, || run.inner.store.record_operation(run.id, &record, Utc::now())).await {
         Ok(counters) => Some(counters),
         Err(e) => {
             tracing::error!(task = %run.id, error = %e, "could not record an operation; it runs again on resumption");
@@ -331,5 +340,42 @@ async fn heartbeat(
             }
             Err(e) => tracing::warn!(task = %id, error = %e, "could not renew the lease"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::Cell;
+
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn an_unavailable_store_is_retried_with_growing_pauses_until_it_answers() {
+        let calls = Cell::new(0);
+        let started = tokio::time::Instant::now();
+        let result = retry_unavailable(&CancellationToken::new(), || {
+            calls.set(calls.get() + 1);
+            let n = calls.get();
+            async move { if n < 5 { Err(StoreError::Unavailable("locked".into())) } else { Ok(n) } }
+        })
+        .await;
+        assert_eq!(result.ok(), Some(5));
+        // 50 + 100 + 200 + 400 ms of pauses, on the paused clock.
+        assert_eq!(started.elapsed(), Duration::from_millis(750));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn other_store_errors_and_cancellation_end_the_retries() {
+        let corrupt = retry_unavailable(&CancellationToken::new(), || async {
+            Err::<(), _>(StoreError::Corrupt("bad row".into()))
+        })
+        .await;
+        assert!(matches!(corrupt, Err(StoreError::Corrupt(_))));
+
+        let cancel = CancellationToken::new();
+        cancel.cancel();
+        let gave_up =
+            retry_unavailable(&cancel, || async { Err::<(), _>(StoreError::Unavailable("down".into())) }).await;
+        assert!(matches!(gave_up, Err(StoreError::Unavailable(_))));
     }
 }

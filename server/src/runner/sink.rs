@@ -10,6 +10,8 @@ use crate::store::Store;
 /// Stores the pages of one operation.
 pub(super) struct StoreSink {
     pub store: Store,
+    /// The operation's token: a stop gives up waiting for the store.
+    pub cancel: tokio_util::sync::CancellationToken,
     pub task: TaskId,
     pub prefecture_code: String,
     pub keyword: String,
@@ -17,7 +19,7 @@ pub(super) struct StoreSink {
 
 impl PageSink for StoreSink {
     async fn store(&mut self, cards: Vec<Card>) -> Result<(), String> {
-        super::execution::retry_unavailable(|| {
+        super::execution::retry_unavailable(&self.cancel, || {
             self.store.store_page(self.task, &self.prefecture_code, &self.keyword, &cards, Utc::now())
         })
         .await

@@ -271,6 +271,28 @@ mod tests {
     }
 
     #[test]
+    fn backoff_is_full_jitter_under_a_doubling_capped_ceiling() {
+        let limits = Arc::new(crate::scrape::Limits::new(crate::scrape::LimitsConfig {
+            concurrency: 1,
+            per_host_concurrency: 1,
+            per_host_delay: Duration::ZERO,
+        }));
+        let config = FetchConfig {
+            retry_base_delay: Duration::from_millis(100),
+            retry_max_delay: Duration::from_millis(1000),
+            ..FetchConfig::default()
+        };
+        let fetcher = Fetcher::new(config, limits).expect("client");
+        for attempt in 0..8 {
+            let ceiling = Duration::from_millis(100 * 2u64.pow(attempt)).min(Duration::from_millis(1000));
+            let delays: Vec<Duration> = (0..200).map(|_| fetcher.backoff(attempt)).collect();
+            assert!(delays.iter().all(|d| *d <= ceiling), "attempt {attempt}");
+            // Full jitter spreads the delays over the whole range.
+            assert!(delays.iter().any(|d| *d < ceiling / 4) && delays.iter().any(|d| *d > ceiling * 3 / 4));
+        }
+    }
+
+    #[test]
     fn only_transient_failures_are_retried() {
         for code in [408, 429, 500, 502, 503, 504] {
             assert!(FetchError::Status(code).is_retryable(), "{code}");

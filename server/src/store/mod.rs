@@ -135,7 +135,8 @@ impl DatabaseUrl {
 #[derive(Debug, Clone, Copy)]
 pub struct PoolConfig {
     pub max_connections: u32,
-    /// How long a query waits for a connection before `UNAVAILABLE`.
+    /// How long a query waits for a connection (and, on SQLite, for a lock)
+    /// before failing as unavailable.
     pub acquire_timeout: Duration,
 }
 
@@ -177,19 +178,26 @@ impl Store {
     }
 }
 
-/// Every SQLite connection waits on a locked database instead of failing at
-/// once, enforces foreign keys, and uses WAL so readers never block the writer.
-const SQLITE_SETUP: &str = "PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON; \
-                            PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;";
+/// Every SQLite connection waits on a locked database (up to the pool's
+/// timeout) instead of failing at once, enforces foreign keys, and uses WAL
+/// so readers never block the writer.
+fn sqlite_setup(busy: Duration) -> String {
+    format!(
+        "PRAGMA busy_timeout = {}; PRAGMA foreign_keys = ON; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;",
+        busy.as_millis()
+    )
+}
 
 async fn sqlite_pool(url: &str, size: u32, config: PoolConfig) -> Result<Pool<SqliteConn>, StoreError> {
     let mut manager_config = ManagerConfig::<SqliteConn>::default();
     manager_config.recycling_method = RecyclingMethod::Fast;
-    manager_config.custom_setup = Box::new(|url| {
+    let setup = sqlite_setup(config.acquire_timeout);
+    manager_config.custom_setup = Box::new(move |url| {
+        let setup = setup.clone();
         async move {
             use diesel_async::{AsyncConnection, SimpleAsyncConnection};
             let mut conn = SqliteConn::establish(url).await?;
-            conn.batch_execute(SQLITE_SETUP).await.map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
+            conn.batch_execute(&setup).await.map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
             Ok(conn)
         }
         .boxed()

@@ -1,0 +1,171 @@
+//! Real server processes killed mid-task: a task survives anything short of
+//! losing its database.
+
+use std::collections::{HashMap, HashSet};
+use std::time::Duration;
+
+use scrape_client::pb::{self, TaskStatus};
+use scrape_server::store::{DatabaseUrl, PoolConfig, Store};
+use tokio_stream::StreamExt;
+
+use crate::fixture::{Fault, FixtureSite, SiteSpec};
+use crate::helpers::ServerProcess;
+
+const PREFECTURES: [(&str, &str); 3] =
+    [("56", "www.morbihan.gouv.fr"), ("29", "www.finistere.gouv.fr"), ("2A", "www.corse-du-sud.gouv.fr")];
+const KEYWORDS: [&str; 2] = ["bovin", "porcin"];
+
+fn server_args(site: &FixtureSite, database_url: &str) -> Vec<String> {
+    vec![
+        format!("--database-url={database_url}"),
+        format!("--site-base-url={}", site.base_url()),
+        "--workers=1".into(),
+        "--concurrency=2".into(),
+        "--per-host-concurrency=2".into(),
+        "--per-host-delay-ms=0".into(),
+        "--retries=0".into(),
+        "--shutdown-grace-secs=1".into(),
+    ]
+}
+
+fn start_request() -> pb::StartTaskRequest {
+    pb::StartTaskRequest {
+        keywords: KEYWORDS.iter().map(|k| (*k).to_owned()).collect(),
+        prefectures: PREFECTURES.iter().map(|(code, _)| (*code).to_owned()).collect(),
+        ..Default::default()
+    }
+}
+
+/// The pages an operation fetches.
+fn operation_pages(site: &FixtureSite, code: &str, keyword: &str) -> Vec<String> {
+    let domain = PREFECTURES.iter().find(|(c, _)| *c == code).expect("known").1;
+    (1..=site.pages(domain, keyword) as usize).map(|n| FixtureSite::page_path(domain, keyword, n)).collect()
+}
+
+/// Items and distinct documents the fixture holds for the whole task.
+fn expected_totals(site: &FixtureSite) -> (u64, u64) {
+    let cards: Vec<_> =
+        PREFECTURES.iter().flat_map(|(_, d)| KEYWORDS.iter().flat_map(move |k| site.cards(d, k))).collect();
+    let distinct: HashSet<_> = cards.iter().map(|c| c.link.clone()).collect();
+    (cards.len() as u64, distinct.len() as u64)
+}
+
+async fn open_store(url: &str) -> Store {
+    Store::open(&DatabaseUrl::parse(url).expect("url"), PoolConfig::default()).await.expect("store")
+}
+
+async fn wait_for(client: &scrape_client::Client, id: &str, condition: impl Fn(&pb::Progress) -> bool) -> pb::Progress {
+    let mut stream = client.stream_progress(id).await.expect("subscribe");
+    tokio::time::timeout(crate::helpers::DEADLINE, async {
+        while let Some(p) = stream.next().await {
+            let p = p.expect("progress");
+            if condition(&p) {
+                return p;
+            }
+        }
+        panic!("the stream ended before the condition");
+    })
+    .await
+    .expect("within the deadline")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_server_killed_mid_task_resumes_on_restart_without_refetching_or_counting_twice() {
+    let site = FixtureSite::start(SiteSpec::standard()).await;
+    // Slow pages, so that the kill lands mid-task.
+    site.set_default_fault(Some(Fault::Delay(Duration::from_millis(150))));
+    let dir = tempfile::tempdir().expect("dir");
+    let url = format!("sqlite://{}", dir.path().join("crash.db").display());
+
+    let server = ServerProcess::spawn(&server_args(&site, &url)).await;
+    let task = server.client.start_task(start_request()).await.expect("start");
+    wait_for(&server.client, &task.id, |p| p.completed_operations >= 2).await;
+    let status = server.signal("KILL").await;
+    assert!(!status.success(), "killed, not exited");
+
+    // What the dead server had recorded, read from its file.
+    let id = task.id.parse().expect("id");
+    let store = open_store(&url).await;
+    let stored = store.task(id).await.expect("read").expect("the task survived");
+    assert_eq!(stored.status, scrape_server::domain::TaskStatus::Running);
+    let recorded = store.recorded_operations(id).await.expect("operations");
+    assert!(!recorded.is_empty() && recorded.len() < 6, "killed mid-task: {} recorded", recorded.len());
+    drop(store);
+    let hits_before: HashMap<String, usize> = recorded
+        .iter()
+        .flat_map(|(code, keyword)| operation_pages(&site, code, keyword))
+        .map(|path| (path.clone(), site.hits(&path)))
+        .collect();
+
+    site.set_default_fault(None);
+    let server = ServerProcess::spawn(&server_args(&site, &url)).await;
+    let last = server.client.follow(&task.id, |_| {}).await.expect("follow");
+    assert_eq!(last.status(), TaskStatus::Succeeded);
+
+    // Operations recorded before the kill were not fetched again…
+    for (path, before) in &hits_before {
+        assert_eq!(site.hits(path), *before, "{path} fetched again");
+    }
+    // …and the final counts equal an uninterrupted run's.
+    let task = server.client.get_task(&task.id).await.expect("get");
+    let summary = task.summary.clone().expect("summary");
+    assert_eq!((summary.items_found, summary.new_documents), expected_totals(&site));
+    let results = server
+        .client
+        .list_task_results(pb::ListTaskResultsRequest { task_id: task.id.clone(), ..Default::default() })
+        .await
+        .expect("results")
+        .results;
+    assert_eq!(results.len(), 6);
+    for r in &results {
+        let domain = PREFECTURES.iter().find(|(c, _)| *c == r.prefecture_code).expect("known").1;
+        assert_eq!(r.items_found, site.cards(domain, &r.keyword).len() as u64, "{r:?}");
+        assert_eq!(r.pages_fetched, site.pages(domain, &r.keyword), "{r:?}");
+    }
+    let kinds: Vec<_> = server.client.task_events(&task.id).await.expect("events").iter().map(|e| e.kind()).collect();
+    assert!(kinds.contains(&pb::TaskEventKind::Resumed), "{kinds:?}");
+    server.signal("TERM").await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sigterm_ends_streams_cleanly_and_leaves_running_tasks_to_resume_not_failed() {
+    let site = FixtureSite::start(SiteSpec::standard()).await;
+    let stuck = FixtureSite::page_path("www.corse-du-sud.gouv.fr", "porcin", 2);
+    site.set_fault(&stuck, Fault::Hang);
+    let dir = tempfile::tempdir().expect("dir");
+    let url = format!("sqlite://{}", dir.path().join("term.db").display());
+
+    let server = ServerProcess::spawn(&server_args(&site, &url)).await;
+    let task = server.client.start_task(start_request()).await.expect("start");
+    wait_for(&server.client, &task.id, |p| p.completed_operations == 5).await;
+    let mut stream = server.client.stream_progress(&task.id).await.expect("subscribe");
+    let status = server.signal("TERM").await;
+    assert!(status.success(), "a clean exit: {status:?}");
+
+    // The open stream ended cleanly, on the task's latest state.
+    let mut last = None;
+    while let Some(item) = stream.next().await {
+        last = Some(item.expect("no error at the end of the stream"));
+    }
+    let last = last.expect("at least the snapshot");
+    assert_eq!((last.status(), last.completed_operations), (TaskStatus::Running, 5));
+
+    // Not failed: left running, without an owner, to resume.
+    let id = task.id.parse().expect("id");
+    let store = open_store(&url).await;
+    let stored = store.task(id).await.expect("read").expect("exists");
+    assert_eq!(stored.status, scrape_server::domain::TaskStatus::Running);
+    assert!(stored.error.is_none());
+    let events = store.task_events(id).await.expect("events");
+    assert!(!events.iter().any(|e| e.kind == scrape_server::domain::EventKind::Failed));
+    drop(store);
+
+    site.clear_fault(&stuck);
+    let server = ServerProcess::spawn(&server_args(&site, &url)).await;
+    let last = server.client.follow(&task.id, |_| {}).await.expect("follow");
+    assert_eq!(last.status(), TaskStatus::Succeeded);
+    assert_eq!((last.completed_operations, last.failed_operations), (6, 0));
+    let summary = server.client.get_task(&task.id).await.expect("get").summary.expect("summary");
+    assert_eq!((summary.items_found, summary.new_documents), expected_totals(&site));
+    server.signal("TERM").await;
+}
