@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet};
 use scrape_client::pb;
 
 use crate::fixture::{FixtureSite, SiteSpec};
-use crate::helpers::TestApp;
+use crate::helpers::{Backend, TestApp, on_both_backends};
 
 /// (prefecture code, keyword, link) → (title, description, published_on, date label)
 type Rows = HashMap<(String, String, String), (String, String, String, String)>;
@@ -23,13 +23,12 @@ async fn export(app: &TestApp, id: &str, format: pb::ExportFormat) -> Vec<u8> {
     out
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn an_export_in_each_format_parses_back_to_the_stored_results() {
+async fn an_export_in_each_format_parses_back_to_the_stored_results(backend: Backend) {
     let mut spec = SiteSpec::standard();
     // Enough documents for the export to span several store pages and chunks.
     spec.counts.push(("www.ain.gouv.fr", "bovin", 987));
     let site = FixtureSite::start(spec).await;
-    let app = TestApp::spawn(&site).await;
+    let app = TestApp::spawn_on(&site, &backend).await;
     let task = app.start(&["56", "01"], &["bovin", "porcin"]).await;
     app.progress_until_end(&task.id).await;
 
@@ -85,3 +84,5 @@ async fn an_export_in_each_format_parses_back_to_the_stored_results() {
     assert!(pretty.contains("== Morbihan (56) — bovin: 23 items"), "{}", &pretty[..400]);
     app.stop().await;
 }
+
+on_both_backends!(an_export_in_each_format_parses_back_to_the_stored_results);

@@ -2,22 +2,18 @@
 //! charset: retries where they help, a recorded error where they do not,
 //! and politeness measured from the site's side.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use scrape_client::pb::{self, TaskStatus};
 
 use crate::fixture::{Fault, FixtureSite, SiteSpec};
-use crate::helpers::{TestApp, test_config};
+use crate::helpers::{Backend, TestApp};
 
 const MORBIHAN: &str = "www.morbihan.gouv.fr";
 const FINISTERE: &str = "www.finistere.gouv.fr";
 
 async fn app_with(site: &FixtureSite, tune: impl FnOnce(&mut scrape_server::config::Config)) -> TestApp {
-    let dir = Arc::new(tempfile::tempdir().expect("dir"));
-    let mut config = test_config(site, dir.path());
-    tune(&mut config);
-    TestApp::spawn_with(config, dir).await
+    TestApp::spawn_tuned(site, &Backend::Sqlite, tune).await
 }
 
 fn page(domain: &str, keyword: &str, n: usize) -> String {

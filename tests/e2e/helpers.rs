@@ -21,12 +21,92 @@ pub struct TestApp {
     pub address: String,
     pub client: Client,
     pub dir: Arc<tempfile::TempDir>,
+    config: Config,
+    database: Option<PostgresDatabase>,
     shutdown: Option<oneshot::Sender<()>>,
     handle: Option<JoinHandle<Result<(), scrape_server::ServeError>>>,
 }
 
-/// The configuration of test servers: a fresh SQLite file, every domain on
-/// the fixture site, no politeness delay, quick retries.
+/// Where a test server keeps its data.
+#[derive(Debug, Clone)]
+pub enum Backend {
+    /// A fresh SQLite file in the test's directory.
+    Sqlite,
+    /// A fresh database on this PostgreSQL server (an admin URL).
+    Postgres(String),
+}
+
+impl Backend {
+    /// The PostgreSQL backend when `SCRAPE_TEST_POSTGRES_URL` is set. Without
+    /// it the test is skipped, loudly, unless `SCRAPE_REQUIRE_POSTGRES` says
+    /// it must run (as in CI).
+    pub fn postgres(test: &str) -> Option<Backend> {
+        match std::env::var("SCRAPE_TEST_POSTGRES_URL") {
+            Ok(url) if !url.trim().is_empty() => Some(Backend::Postgres(url)),
+            _ if std::env::var_os("SCRAPE_REQUIRE_POSTGRES").is_some() => {
+                panic!("SCRAPE_REQUIRE_POSTGRES is set but SCRAPE_TEST_POSTGRES_URL is not: {test} cannot run")
+            }
+            _ => {
+                // Written past the test harness's capture, so that it shows.
+                let _ = std::io::Write::write_all(
+                    &mut std::io::stderr(),
+                    format!("SKIPPED {test} on PostgreSQL: set SCRAPE_TEST_POSTGRES_URL=postgres://… to run it\n").as_bytes(),
+                );
+                None
+            }
+        }
+    }
+
+    /// A database URL of its own for one server (or several sharing it).
+    pub async fn fresh_url(&self, dir: &Path) -> (String, Option<PostgresDatabase>) {
+        match self {
+            Backend::Sqlite => (format!("sqlite://{}", dir.join("scrape.db").display()), None),
+            Backend::Postgres(admin) => {
+                let database = PostgresDatabase::create(admin).await;
+                (database.url.clone(), Some(database))
+            }
+        }
+    }
+}
+
+/// A database created for one test on the PostgreSQL server, dropped at
+/// the end of the test.
+#[derive(Debug)]
+pub struct PostgresDatabase {
+    admin: String,
+    name: String,
+    pub url: String,
+}
+
+impl PostgresDatabase {
+    pub async fn create(admin: &str) -> PostgresDatabase {
+        use diesel_async::{AsyncConnection, RunQueryDsl};
+        let name = format!("scrape_test_{}", uuid_like());
+        let mut conn = diesel_async::AsyncPgConnection::establish(admin)
+            .await
+            .unwrap_or_else(|e| panic!("cannot reach PostgreSQL at {admin}: {e}"));
+        diesel::sql_query(format!("CREATE DATABASE {name}")).execute(&mut conn).await.expect("create database");
+        let mut url = url::Url::parse(admin).expect("a PostgreSQL URL");
+        url.set_path(&name);
+        PostgresDatabase { admin: admin.to_owned(), name, url: url.to_string() }
+    }
+
+    pub async fn drop_now(&self) {
+        use diesel_async::{AsyncConnection, RunQueryDsl};
+        if let Ok(mut conn) = diesel_async::AsyncPgConnection::establish(&self.admin).await {
+            let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name))
+                .execute(&mut conn)
+                .await;
+        }
+    }
+}
+
+fn uuid_like() -> String {
+    format!("{:016x}{:08x}", fastrand::u64(..), std::process::id())
+}
+
+/// The configuration of test servers: every domain on the fixture site, no
+/// politeness delay, quick retries; the database is set by the caller.
 pub fn test_config(site: &FixtureSite, dir: &Path) -> Config {
     Config {
         listen: "127.0.0.1:0".parse().expect("address"),
@@ -45,28 +125,51 @@ pub fn test_config(site: &FixtureSite, dir: &Path) -> Config {
 }
 
 impl TestApp {
-    /// Starts a server with the test configuration in a new directory.
+    /// Starts a server with the test configuration on SQLite.
     pub async fn spawn(site: &FixtureSite) -> TestApp {
-        let dir = Arc::new(tempfile::tempdir().expect("temporary directory"));
-        let config = test_config(site, dir.path());
-        TestApp::spawn_with(config, dir).await
+        TestApp::spawn_tuned(site, &Backend::Sqlite, |_| {}).await
     }
 
-    /// Starts a server with this configuration; `dir` is kept alive with it.
-    pub async fn spawn_with(config: Config, dir: Arc<tempfile::TempDir>) -> TestApp {
+    /// Starts a server with the test configuration on `backend`.
+    pub async fn spawn_on(site: &FixtureSite, backend: &Backend) -> TestApp {
+        TestApp::spawn_tuned(site, backend, |_| {}).await
+    }
+
+    /// Starts a server on `backend` with the test configuration, changed by `tune`.
+    pub async fn spawn_tuned(site: &FixtureSite, backend: &Backend, tune: impl FnOnce(&mut Config)) -> TestApp {
+        let dir = Arc::new(tempfile::tempdir().expect("temporary directory"));
+        let mut config = test_config(site, dir.path());
+        let (url, database) = backend.fresh_url(dir.path()).await;
+        config.database_url = url;
+        tune(&mut config);
+        TestApp::launch(config, dir, database).await
+    }
+
+    async fn launch(config: Config, dir: Arc<tempfile::TempDir>, database: Option<PostgresDatabase>) -> TestApp {
         let listener = tokio::net::TcpListener::bind(config.listen).await.expect("bind port 0");
         let address = format!("http://{}", listener.local_addr().expect("local address"));
         let (tx, rx) = oneshot::channel();
-        let handle = tokio::spawn(scrape_server::run(config, listener, async {
+        let handle = tokio::spawn(scrape_server::run(config.clone(), listener, async {
             let _ = rx.await;
         }));
         let client = connect(&address).await;
-        TestApp { address, client, dir, shutdown: Some(tx), handle: Some(handle) }
+        TestApp { address, client, dir, config, database, shutdown: Some(tx), handle: Some(handle) }
     }
 
-    /// Shuts the server down gracefully and waits for it.
+    /// Stops the server and starts a new one on the same database.
+    pub async fn restart(mut self) -> TestApp {
+        self.shutdown_now().await;
+        let (config, dir, database) = (self.config.clone(), self.dir.clone(), self.database.take());
+        TestApp::launch(config, dir, database).await
+    }
+
+    /// Shuts the server down gracefully, waits for it, and drops its
+    /// PostgreSQL database if it had one.
     pub async fn stop(mut self) {
         self.shutdown_now().await;
+        if let Some(database) = self.database.take() {
+            database.drop_now().await;
+        }
     }
 
     async fn shutdown_now(&mut self) {
@@ -174,6 +277,32 @@ impl Drop for TestApp {
         }
     }
 }
+
+/// Runs each listed scenario (`async fn name(backend: Backend)`) as two
+/// tests: `on_sqlite::name` and `on_postgres::name`.
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod on_sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread")]
+                async fn $name() {
+                    super::$name($crate::helpers::Backend::Sqlite).await
+                }
+            )*
+        }
+        mod on_postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread")]
+                async fn $name() {
+                    if let Some(backend) = $crate::helpers::Backend::postgres(stringify!($name)) {
+                        super::$name(backend).await
+                    }
+                }
+            )*
+        }
+    };
+}
+pub(crate) use on_both_backends;
 
 /// Connects the client. The listener is bound before the server starts,
 /// so the connection waits in its backlog instead of failing.

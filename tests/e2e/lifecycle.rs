@@ -5,16 +5,17 @@ use std::collections::{HashMap, HashSet};
 use scrape_client::pb::{self, TaskStatus};
 
 use crate::fixture::{Fault, FixtureSite, SiteSpec, links};
-use crate::helpers::{DEADLINE, TestApp, code};
+use crate::helpers::{Backend, DEADLINE, TestApp, code, on_both_backends};
 
 const PREFECTURES: [(&str, &str); 3] =
     [("56", "www.morbihan.gouv.fr"), ("29", "www.finistere.gouv.fr"), ("2A", "www.corse-du-sud.gouv.fr")];
 const KEYWORDS: [&str; 2] = ["bovin", "porcin"];
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_task_over_three_prefectures_and_two_keywords_succeeds_and_stores_exactly_the_fixture_cards() {
+async fn a_task_over_three_prefectures_and_two_keywords_succeeds_and_stores_exactly_the_fixture_cards(
+    backend: Backend,
+) {
     let site = FixtureSite::start(SiteSpec::standard()).await;
-    let app = TestApp::spawn(&site).await;
+    let app = TestApp::spawn_on(&site, &backend).await;
 
     let task = app.start(&["Morbihan", "29", "corse du sud"], &KEYWORDS).await;
     assert_eq!(task.status(), TaskStatus::Pending);
@@ -88,14 +89,13 @@ async fn a_task_over_three_prefectures_and_two_keywords_succeeds_and_stores_exac
     app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_stop_during_a_hanging_page_cancels_the_task_at_once_and_keeps_its_partial_results() {
+async fn a_stop_during_a_hanging_page_cancels_the_task_at_once_and_keeps_its_partial_results(backend: Backend) {
     let site = FixtureSite::start(SiteSpec::standard()).await;
     // Page 2 of Corse-du-Sud × porcin never answers (and the request
     // timeout is minutes away).
     let hanging = FixtureSite::page_path("www.corse-du-sud.gouv.fr", "porcin", 2);
     site.set_fault(&hanging, Fault::Hang);
-    let app = TestApp::spawn(&site).await;
+    let app = TestApp::spawn_on(&site, &backend).await;
 
     let task = app.start(&["56", "29", "2A"], &KEYWORDS).await;
     let stuck = app.wait_for(&task.id, |p| p.completed_operations == 5 && p.in_flight_operations == 1).await;
@@ -139,13 +139,12 @@ async fn a_stop_during_a_hanging_page_cancels_the_task_at_once_and_keeps_its_par
     app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_pending_task_stops_at_once_without_ever_starting() {
+async fn a_pending_task_stops_at_once_without_ever_starting(backend: Backend) {
     let site = FixtureSite::start(SiteSpec::standard()).await;
-    let dir = std::sync::Arc::new(tempfile::tempdir().expect("dir"));
-    let mut config = crate::helpers::test_config(&site, dir.path());
-    config.workers = 0; // an API-only server: tasks stay pending
-    let app = TestApp::spawn_with(config, dir).await;
+    let app = TestApp::spawn_tuned(&site, &backend, |config| {
+        config.workers = 0; // an API-only server: tasks stay pending
+    })
+    .await;
 
     let task = app.start(&["56"], &["bovin"]).await;
     let stopped = tokio::time::timeout(DEADLINE, app.client.stop_task(&task.id)).await.expect("in time").expect("stop");
@@ -156,10 +155,9 @@ async fn a_pending_task_stops_at_once_without_ever_starting() {
     app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn the_same_request_id_returns_the_same_task() {
+async fn the_same_request_id_returns_the_same_task(backend: Backend) {
     let site = FixtureSite::start(SiteSpec::standard()).await;
-    let app = TestApp::spawn(&site).await;
+    let app = TestApp::spawn_on(&site, &backend).await;
     let request = pb::StartTaskRequest {
         keywords: vec!["bovin".into()],
         prefectures: vec!["56".into()],
@@ -174,12 +172,11 @@ async fn the_same_request_id_returns_the_same_task() {
     app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_site_that_never_runs_out_of_results_is_cut_at_the_maximum_offset() {
+async fn a_site_that_never_runs_out_of_results_is_cut_at_the_maximum_offset(backend: Backend) {
     let mut spec = SiteSpec::standard();
     spec.counts.push(("www.ain.gouv.fr", "bovin", 5000));
     let site = FixtureSite::start(spec).await;
-    let app = TestApp::spawn(&site).await;
+    let app = TestApp::spawn_on(&site, &backend).await;
     let task = app.start(&["Ain"], &["bovin"]).await;
     app.progress_until_end(&task.id).await;
     let results = app.results(&task.id).await;
@@ -187,3 +184,11 @@ async fn a_site_that_never_runs_out_of_results_is_cut_at_the_maximum_offset() {
     assert_eq!((results[0].pages_fetched, results[0].items_found), (101, 1010));
     app.stop().await;
 }
+
+on_both_backends!(
+    a_task_over_three_prefectures_and_two_keywords_succeeds_and_stores_exactly_the_fixture_cards,
+    a_stop_during_a_hanging_page_cancels_the_task_at_once_and_keeps_its_partial_results,
+    a_pending_task_stops_at_once_without_ever_starting,
+    the_same_request_id_returns_the_same_task,
+    a_site_that_never_runs_out_of_results_is_cut_at_the_maximum_offset
+);

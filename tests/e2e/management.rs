@@ -6,7 +6,7 @@ use scrape_client::pb::{self, TaskStatus};
 use tonic::Code;
 
 use crate::fixture::{Fault, FixtureSite, SiteSpec};
-use crate::helpers::{TestApp, code, test_config};
+use crate::helpers::{Backend, TestApp, code, on_both_backends};
 
 /// Totals of a finished task that a rerun must reproduce.
 fn totals(task: &pb::Task) -> (u64, u64, u64, u32) {
@@ -18,13 +18,12 @@ fn per_operation(results: &[pb::OperationResult]) -> HashSet<(String, String, u6
     results.iter().map(|r| (r.prefecture_code.clone(), r.keyword.clone(), r.items_found, r.pages_fetched)).collect()
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_restart_after_a_stop_gives_the_same_final_counts_as_an_uninterrupted_run() {
+async fn a_restart_after_a_stop_gives_the_same_final_counts_as_an_uninterrupted_run(backend: Backend) {
     let site = FixtureSite::start(SiteSpec::standard()).await;
     let prefectures = ["56", "29", "2A"];
     let keywords = ["bovin", "porcin"];
 
-    let reference = TestApp::spawn(&site).await;
+    let reference = TestApp::spawn_on(&site, &backend).await;
     let uninterrupted = reference.start(&prefectures, &keywords).await;
     reference.progress_until_end(&uninterrupted.id).await;
     let expected = reference.client.get_task(&uninterrupted.id).await.expect("get");
@@ -34,7 +33,7 @@ async fn a_restart_after_a_stop_gives_the_same_final_counts_as_an_uninterrupted_
     // A fresh database, a run cut short by a stop…
     let hanging = FixtureSite::page_path("www.corse-du-sud.gouv.fr", "porcin", 3);
     site.set_fault(&hanging, Fault::Hang);
-    let app = TestApp::spawn(&site).await;
+    let app = TestApp::spawn_on(&site, &backend).await;
     let task = app.start(&prefectures, &keywords).await;
     app.wait_for(&task.id, |p| p.completed_operations == 5 && p.in_flight_operations == 1).await;
     let stopped = app.client.stop_task(&task.id).await.expect("stop");
@@ -72,11 +71,10 @@ fn reference_rows(site: &FixtureSite, prefectures: &[&str], keywords: &[&str]) -
     domains.flat_map(|d| keywords.iter().map(move |k| site.cards(d, k).len())).sum()
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn only_finished_tasks_restart_and_running_ones_cannot_be_deleted() {
+async fn only_finished_tasks_restart_and_running_ones_cannot_be_deleted(backend: Backend) {
     let site = FixtureSite::start(SiteSpec::standard()).await;
     site.set_fault(&FixtureSite::page_path("www.morbihan.gouv.fr", "bovin", 2), Fault::Hang);
-    let app = TestApp::spawn(&site).await;
+    let app = TestApp::spawn_on(&site, &backend).await;
     let running = app.start(&["56"], &["bovin"]).await;
     app.wait_for(&running.id, |p| p.status() == TaskStatus::Running).await;
 
@@ -89,14 +87,13 @@ async fn only_finished_tasks_restart_and_running_ones_cannot_be_deleted() {
     app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn stop_all_stops_running_and_pending_tasks() {
+async fn stop_all_stops_running_and_pending_tasks(backend: Backend) {
     let site = FixtureSite::start(SiteSpec::standard()).await;
     site.set_fault(&FixtureSite::page_path("www.morbihan.gouv.fr", "bovin", 2), Fault::Hang);
-    let dir = std::sync::Arc::new(tempfile::tempdir().expect("dir"));
-    let mut config = test_config(&site, dir.path());
-    config.workers = 1;
-    let app = TestApp::spawn_with(config, dir).await;
+    let app = TestApp::spawn_tuned(&site, &backend, |config| {
+        config.workers = 1;
+    })
+    .await;
     let running = app.start(&["56"], &["bovin"]).await;
     app.wait_for(&running.id, |p| p.status() == TaskStatus::Running).await;
     let pending = app.start(&["29"], &["bovin"]).await;
@@ -111,10 +108,9 @@ async fn stop_all_stops_running_and_pending_tasks() {
     app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn purge_deletes_old_finished_tasks_and_only_the_documents_no_other_task_found() {
+async fn purge_deletes_old_finished_tasks_and_only_the_documents_no_other_task_found(backend: Backend) {
     let site = FixtureSite::start(SiteSpec::standard()).await;
-    let app = TestApp::spawn(&site).await;
+    let app = TestApp::spawn_on(&site, &backend).await;
     // Both find Morbihan × bovin; only the first finds Morbihan × porcin.
     let purged = app.start(&["56"], &["bovin", "porcin"]).await;
     app.progress_until_end(&purged.id).await;
@@ -151,3 +147,10 @@ async fn purge_deletes_old_finished_tasks_and_only_the_documents_no_other_task_f
     assert_eq!(links, kept_links);
     app.stop().await;
 }
+
+on_both_backends!(
+    a_restart_after_a_stop_gives_the_same_final_counts_as_an_uninterrupted_run,
+    only_finished_tasks_restart_and_running_ones_cannot_be_deleted,
+    stop_all_stops_running_and_pending_tasks,
+    purge_deletes_old_finished_tasks_and_only_the_documents_no_other_task_found
+);

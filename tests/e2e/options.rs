@@ -7,7 +7,7 @@ use chrono::NaiveDate;
 use scrape_client::pb::{self, TaskStatus};
 
 use crate::fixture::{FixtureCard, FixtureSite, SiteSpec};
-use crate::helpers::TestApp;
+use crate::helpers::{Backend, TestApp, on_both_backends};
 
 fn fold(text: &str) -> String {
     text.to_lowercase().replace(['é', 'è', 'ê'], "e")
@@ -17,10 +17,9 @@ fn links<'a>(cards: impl IntoIterator<Item = &'a FixtureCard>) -> HashSet<String
     cards.into_iter().map(|c| c.link.clone()).collect()
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn days_limit_and_exclude_keywords_drop_exactly_the_cards_they_should() {
+async fn days_limit_and_exclude_keywords_drop_exactly_the_cards_they_should(backend: Backend) {
     let site = FixtureSite::start(SiteSpec::standard()).await;
-    let app = TestApp::spawn(&site).await;
+    let app = TestApp::spawn_on(&site, &backend).await;
     let task = app
         .client
         .start_task(pb::StartTaskRequest {
@@ -68,10 +67,9 @@ async fn days_limit_and_exclude_keywords_drop_exactly_the_cards_they_should() {
     app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn concurrent_starts_with_one_request_id_create_one_task() {
+async fn concurrent_starts_with_one_request_id_create_one_task(backend: Backend) {
     let site = FixtureSite::start(SiteSpec::standard()).await;
-    let app = TestApp::spawn(&site).await;
+    let app = TestApp::spawn_on(&site, &backend).await;
     let request = pb::StartTaskRequest {
         keywords: vec!["bovin".into()],
         prefectures: vec!["29".into()],
@@ -93,10 +91,9 @@ async fn concurrent_starts_with_one_request_id_create_one_task() {
     app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn the_export_is_written_into_the_export_directory_when_the_task_ends() {
+async fn the_export_is_written_into_the_export_directory_when_the_task_ends(backend: Backend) {
     let site = FixtureSite::start(SiteSpec::standard()).await;
-    let app = TestApp::spawn(&site).await;
+    let app = TestApp::spawn_on(&site, &backend).await;
     let task = app
         .client
         .start_task(pb::StartTaskRequest {
@@ -135,3 +132,9 @@ async fn the_export_is_written_into_the_export_directory_when_the_task_ends() {
     assert!(events.iter().any(|e| e.kind() == pb::TaskEventKind::Exported && e.message.contains("veille bovins.json")));
     app.stop().await;
 }
+
+on_both_backends!(
+    days_limit_and_exclude_keywords_drop_exactly_the_cards_they_should,
+    concurrent_starts_with_one_request_id_create_one_task,
+    the_export_is_written_into_the_export_directory_when_the_task_ends
+);

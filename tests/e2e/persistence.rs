@@ -3,21 +3,16 @@
 use scrape_client::pb::{self, TaskStatus};
 
 use crate::fixture::{FixtureSite, SiteSpec};
-use crate::helpers::{TestApp, test_config};
+use crate::helpers::{Backend, TestApp, on_both_backends};
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_server_restarted_on_the_same_file_still_lists_its_tasks_and_results() {
+async fn a_server_restarted_on_the_same_database_still_lists_its_tasks_and_results(backend: Backend) {
     let site = FixtureSite::start(SiteSpec::standard()).await;
-    let app = TestApp::spawn(&site).await;
+    let app = TestApp::spawn_on(&site, &backend).await;
     let done = app.start(&["56"], &["bovin", "porcin"]).await;
     app.progress_until_end(&done.id).await;
     let before = app.client.get_task(&done.id).await.expect("get");
     let results_before = app.results(&done.id).await;
-    let dir = app.dir.clone();
-    app.stop().await;
-
-    let config = test_config(&site, dir.path());
-    let app = TestApp::spawn_with(config, dir).await;
+    let app = app.restart().await;
     let listed = app.client.list_tasks(pb::ListTasksRequest::default()).await.expect("list");
     assert_eq!(listed.tasks.len(), 1);
     assert_eq!(listed.tasks[0].id, done.id);
@@ -29,13 +24,12 @@ async fn a_server_restarted_on_the_same_file_still_lists_its_tasks_and_results()
     app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn tasks_list_newest_first_in_pages_filtered_by_status() {
+async fn tasks_list_newest_first_in_pages_filtered_by_status(backend: Backend) {
     let site = FixtureSite::start(SiteSpec::standard()).await;
-    let dir = std::sync::Arc::new(tempfile::tempdir().expect("dir"));
-    let mut config = test_config(&site, dir.path());
-    config.workers = 0; // nothing runs: every task stays pending
-    let app = TestApp::spawn_with(config, dir).await;
+    let app = TestApp::spawn_tuned(&site, &backend, |config| {
+        config.workers = 0; // nothing runs: every task stays pending
+    })
+    .await;
     let mut ids = Vec::new();
     for n in 0..7 {
         ids.push(app.start(&["56"], &[&format!("mot{n}")]).await.id);
@@ -82,13 +76,12 @@ fn ids(tasks: &[pb::Task]) -> Vec<String> {
     tasks.iter().map(|t| t.id.clone()).collect()
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn list_filters_combine_and_pages_stay_exact_while_tasks_are_inserted() {
+async fn list_filters_combine_and_pages_stay_exact_while_tasks_are_inserted(backend: Backend) {
     let site = FixtureSite::start(SiteSpec::standard()).await;
-    let dir = std::sync::Arc::new(tempfile::tempdir().expect("dir"));
-    let mut config = test_config(&site, dir.path());
-    config.workers = 0;
-    let app = TestApp::spawn_with(config, dir).await;
+    let app = TestApp::spawn_tuned(&site, &backend, |config| {
+        config.workers = 0;
+    })
+    .await;
     let start = |keywords: Vec<&str>, regions: Vec<&str>, prefectures: Vec<&str>| {
         app.client.start_task(pb::StartTaskRequest {
             keywords: keywords.into_iter().map(Into::into).collect(),
@@ -144,3 +137,9 @@ async fn list_filters_combine_and_pages_stay_exact_while_tasks_are_inserted() {
     assert!(rest.next_page_token.is_empty());
     app.stop().await;
 }
+
+on_both_backends!(
+    a_server_restarted_on_the_same_database_still_lists_its_tasks_and_results,
+    tasks_list_newest_first_in_pages_filtered_by_status,
+    list_filters_combine_and_pages_stay_exact_while_tasks_are_inserted
+);

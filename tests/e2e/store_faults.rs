@@ -1,7 +1,6 @@
 //! A database that is locked by someone else: clients get UNAVAILABLE,
 //! workers wait and retry, and nothing stored is lost.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use diesel::Connection;
@@ -10,18 +9,18 @@ use scrape_client::pb::{self, TaskStatus};
 use tonic::Code;
 
 use crate::fixture::{Fault, FixtureSite, SiteSpec};
-use crate::helpers::{TestApp, code, test_config};
+use crate::helpers::{Backend, TestApp, code};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_locked_database_answers_unavailable_while_running_tasks_wait_and_lose_nothing() {
     let site = FixtureSite::start(SiteSpec::standard()).await;
     site.set_default_fault(Some(Fault::Delay(Duration::from_millis(50))));
-    let dir = Arc::new(tempfile::tempdir().expect("dir"));
-    let mut config = test_config(&site, dir.path());
-    config.database_timeout_ms = 200;
-    config.concurrency = 2;
-    let path = dir.path().join("scrape.db");
-    let app = TestApp::spawn_with(config, dir).await;
+    let app = TestApp::spawn_tuned(&site, &Backend::Sqlite, |config| {
+        config.database_timeout_ms = 200;
+        config.concurrency = 2;
+    })
+    .await;
+    let path = app.dir.path().join("scrape.db");
 
     let done = app.start(&["29"], &["bovin"]).await;
     app.progress_until_end(&done.id).await;

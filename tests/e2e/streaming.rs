@@ -4,15 +4,14 @@
 use scrape_client::pb::TaskStatus;
 
 use crate::fixture::{Fault, FixtureSite, SiteSpec};
-use crate::helpers::{TestApp, collect_stream};
+use crate::helpers::{Backend, TestApp, collect_stream, on_both_backends};
 
-#[tokio::test(flavor = "multi_thread")]
-async fn two_subscribers_and_a_late_one_all_see_the_end() {
+async fn two_subscribers_and_a_late_one_all_see_the_end(backend: Backend) {
     let site = FixtureSite::start(SiteSpec::standard()).await;
     // Hold one page until both subscribers are in, so neither can miss the run.
     let gate = FixtureSite::page_path("www.morbihan.gouv.fr", "bovin", 3);
     site.set_fault(&gate, Fault::Hang);
-    let app = TestApp::spawn(&site).await;
+    let app = TestApp::spawn_on(&site, &backend).await;
     let task = app.start(&["56", "29"], &["bovin", "porcin"]).await;
 
     let first = tokio::spawn({
@@ -49,10 +48,9 @@ async fn two_subscribers_and_a_late_one_all_see_the_end() {
     app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_subscriber_of_a_finished_task_gets_its_final_snapshot() {
+async fn a_subscriber_of_a_finished_task_gets_its_final_snapshot(backend: Backend) {
     let site = FixtureSite::start(SiteSpec::standard()).await;
-    let app = TestApp::spawn(&site).await;
+    let app = TestApp::spawn_on(&site, &backend).await;
     let task = app.start(&["29"], &["bovin"]).await;
     let during = app.progress_until_end(&task.id).await;
     assert_eq!(during.last().map(|p| p.status()), Some(TaskStatus::Succeeded));
@@ -65,3 +63,8 @@ async fn a_subscriber_of_a_finished_task_gets_its_final_snapshot() {
     assert!(after[0].elapsed.is_some());
     app.stop().await;
 }
+
+on_both_backends!(
+    two_subscribers_and_a_late_one_all_see_the_end,
+    a_subscriber_of_a_finished_task_gets_its_final_snapshot
+);

@@ -5,16 +5,15 @@ use scrape_client::pb::{self, TaskStatus};
 use tonic::Code;
 
 use crate::fixture::{FixtureSite, SiteSpec};
-use crate::helpers::{TestApp, bad_fields, code};
+use crate::helpers::{Backend, TestApp, bad_fields, code, on_both_backends};
 
 fn start(keywords: &[&str]) -> pb::StartTaskRequest {
     pb::StartTaskRequest { keywords: keywords.iter().map(|k| (*k).to_owned()).collect(), ..Default::default() }
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn each_bad_start_request_names_its_field_and_creates_nothing() {
+async fn each_bad_start_request_names_its_field_and_creates_nothing(backend: Backend) {
     let site = FixtureSite::start(SiteSpec::standard()).await;
-    let app = TestApp::spawn(&site).await;
+    let app = TestApp::spawn_on(&site, &backend).await;
     let kept = app.start(&["56"], &["bovin"]).await;
     app.progress_until_end(&kept.id).await;
     let before = app.client.get_task(&kept.id).await.expect("get");
@@ -67,10 +66,9 @@ async fn each_bad_start_request_names_its_field_and_creates_nothing() {
     app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn malformed_ids_and_page_tokens_are_invalid_and_unknown_tasks_not_found() {
+async fn malformed_ids_and_page_tokens_are_invalid_and_unknown_tasks_not_found(backend: Backend) {
     let site = FixtureSite::start(SiteSpec::standard()).await;
-    let app = TestApp::spawn(&site).await;
+    let app = TestApp::spawn_on(&site, &backend).await;
 
     assert_eq!(bad_fields(app.client.get_task("not-a-uuid").await), ["task_id"]);
     assert_eq!(bad_fields(app.client.get_task("").await), ["task_id"]);
@@ -107,10 +105,9 @@ async fn snapshot(app: &TestApp) -> Vec<String> {
     out
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn every_rpc_refuses_its_bad_inputs_and_nothing_stored_changes() {
+async fn every_rpc_refuses_its_bad_inputs_and_nothing_stored_changes(backend: Backend) {
     let site = FixtureSite::start(SiteSpec::standard()).await;
-    let app = TestApp::spawn(&site).await;
+    let app = TestApp::spawn_on(&site, &backend).await;
     let other = app.start(&["29"], &["porcin"]).await;
     app.progress_until_end(&other.id).await;
     let done = app.start(&["56"], &["bovin"]).await;
@@ -257,3 +254,9 @@ async fn every_rpc_refuses_its_bad_inputs_and_nothing_stored_changes() {
     assert_eq!(snapshot(&app).await, before, "nothing stored changed");
     app.stop().await;
 }
+
+on_both_backends!(
+    each_bad_start_request_names_its_field_and_creates_nothing,
+    malformed_ids_and_page_tokens_are_invalid_and_unknown_tasks_not_found,
+    every_rpc_refuses_its_bad_inputs_and_nothing_stored_changes
+);
