@@ -83,13 +83,24 @@ pub async fn run(config: Config, listener: TcpListener, shutdown: impl Future<Ou
 
     let hub = Arc::new(ProgressHub::new());
     let runner = Runner::new(store.clone(), scraper, catalog.clone(), hub.clone(), config.runner());
-    let service = TaskService::new(store, catalog.clone(), hub, runner.clone());
+    let service = TaskService::new(store.clone(), catalog.clone(), hub, runner.clone());
     let streams = CancellationToken::new();
     let (routes, health) = grpc::routes(TaskApi::new(service, streams.clone()), CatalogApi::new(catalog))
         .await
         .map_err(|e| ServeError::Config(format!("reflection: {e}")))?;
 
     let address = listener.local_addr().map_err(|e| ServeError::Config(format!("listener: {e}")))?;
+    // Replicas sharing PostgreSQL hear each other's stops and progress.
+    if let store::DatabaseUrl::Postgres(url) = &url
+        && let Some(mut notices) = store.listen(url.clone(), streams.clone())
+    {
+        let runner = runner.clone();
+        tokio::spawn(async move {
+            while let Some(notice) = notices.recv().await {
+                runner.on_notice(notice);
+            }
+        });
+    }
     let workers = runner.start();
     let stop_serving = CancellationToken::new();
     let server = tonic::transport::Server::builder().add_routes(routes).serve_with_incoming_shutdown(

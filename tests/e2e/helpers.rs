@@ -50,7 +50,8 @@ impl Backend {
                 // Written past the test harness's capture, so that it shows.
                 let _ = std::io::Write::write_all(
                     &mut std::io::stderr(),
-                    format!("SKIPPED {test} on PostgreSQL: set SCRAPE_TEST_POSTGRES_URL=postgres://… to run it\n").as_bytes(),
+                    format!("SKIPPED {test} on PostgreSQL: set SCRAPE_TEST_POSTGRES_URL=postgres://… to run it\n")
+                        .as_bytes(),
                 );
                 None
             }

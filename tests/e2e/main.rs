@@ -14,6 +14,8 @@ mod lifecycle;
 mod management;
 mod options;
 mod persistence;
+mod proxy;
+mod replicas;
 mod store_faults;
 mod streaming;
 mod validation;

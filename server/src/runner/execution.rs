@@ -18,7 +18,7 @@ use crate::export;
 use crate::runner::sink::StoreSink;
 use crate::runner::{Inner, Running};
 use crate::scrape::{CardFilter, OperationReport};
-use crate::store::{Claim, LeaseState, OperationRecord, StoreError};
+use crate::store::{Claim, LeaseState, Notice, OperationRecord, StoreError};
 
 /// Longest pause between two attempts at a store call while the database
 /// is unavailable.
@@ -51,6 +51,24 @@ where
     }
 }
 
+impl Inner {
+    /// Tells replicas that follow the task that its state changed (nothing
+    /// to do on an embedded database).
+    fn announce(&self, progress: &Progress) {
+        if self.store.is_embedded() {
+            return;
+        }
+        let notice = Notice::Progress {
+            task: progress.task_id.to_string(),
+            prefecture: progress.current_prefecture.clone(),
+            keyword: progress.current_keyword.clone(),
+            in_flight: progress.in_flight_operations,
+        };
+        let store = self.store.clone();
+        tokio::spawn(async move { store.notify(&notice).await });
+    }
+}
+
 /// One operation to run: a keyword on a prefecture's site.
 struct Operation {
     prefecture: Prefecture,
@@ -77,6 +95,7 @@ pub(super) async fn execute(inner: Arc<Inner>, claim: Claim) {
     let mut progress = Progress::of(&task);
     progress.status = TaskStatus::Running;
     let sender = inner.hub.channel(progress.clone());
+    inner.announce(&progress);
     sender.send_replace(progress);
 
     let lost = Arc::new(AtomicBool::new(false));
@@ -149,6 +168,7 @@ pub(super) async fn execute(inner: Arc<Inner>, claim: Claim) {
                 tracing::warn!(task = %id, error = %e, "could not release the task; it resumes after its lease");
             }
             tracing::info!(task = %id, "task handed back for resumption");
+            inner.announce(&sender.borrow());
             inner.hub.close(id);
         }
     }
@@ -187,6 +207,7 @@ fn publish_final(inner: &Inner, sender: &watch::Sender<Progress>, task: &Task) {
     progress.current_prefecture = last.current_prefecture;
     progress.current_keyword = last.current_keyword;
     inner.hub.publish(progress.clone());
+    inner.announce(&progress);
     sender.send_replace(progress);
 }
 
@@ -265,6 +286,7 @@ async fn run_operation(run: Arc<TaskRun>, operation: Operation) -> bool {
         p.current_prefecture = Some(prefecture.code.clone());
         p.current_keyword = Some(keyword.clone());
     });
+    run.inner.announce(&run.progress.borrow());
     let mut sink = StoreSink {
         store: run.inner.store.clone(),
         cancel: run.cancel.clone(),
@@ -288,6 +310,7 @@ async fn run_operation(run: Arc<TaskRun>, operation: Operation) -> bool {
             p.counters = counters;
         }
     });
+    run.inner.announce(&run.progress.borrow());
     ran
 }
 

@@ -54,6 +54,11 @@ impl ProgressHub {
         self.channels().remove(&task_id);
     }
 
+    /// Number of subscribers of a task's channel.
+    pub fn subscribers(&self, task_id: TaskId) -> usize {
+        self.channels().get(&task_id).map_or(0, watch::Sender::receiver_count)
+    }
+
     /// Number of tasks with a live channel.
     pub fn len(&self) -> usize {
         self.channels().len()

@@ -3,6 +3,7 @@
 //! progress, and stop them on request or on shutdown.
 
 mod execution;
+mod follow;
 pub mod hub;
 mod sink;
 
@@ -85,6 +86,8 @@ pub(crate) struct Inner {
     /// Rings when a task is queued.
     wake: Notify,
     running: Mutex<HashMap<TaskId, Running>>,
+    /// Tasks run by another replica that this one streams.
+    followers: Mutex<HashMap<TaskId, Arc<follow::Follower>>>,
     /// Once cancelled, no task or operation starts.
     draining: CancellationToken,
     /// Once cancelled, operations in flight are aborted.
@@ -126,6 +129,7 @@ impl Runner {
                 config,
                 wake: Notify::new(),
                 running: Mutex::new(HashMap::new()),
+                followers: Mutex::new(HashMap::new()),
                 draining: CancellationToken::new(),
                 abort: CancellationToken::new(),
             }),
@@ -153,6 +157,24 @@ impl Runner {
     /// Stops a task if it runs on this server; returns whether it did.
     pub fn stop_local(&self, id: TaskId) -> bool {
         self.inner.stop_local(id)
+    }
+
+    /// Whether a task runs on this server.
+    pub fn runs_here(&self, id: TaskId) -> bool {
+        self.inner.running_tasks().contains_key(&id)
+    }
+
+    /// Follows a task that another replica runs, publishing its progress on
+    /// this server's hub (needed only when replicas share a database).
+    pub fn follow_remote(&self, id: TaskId) {
+        if !self.inner.store.is_embedded() && !self.runs_here(id) {
+            self.inner.follow(id);
+        }
+    }
+
+    /// Acts on a notice from another replica.
+    pub fn on_notice(&self, notice: crate::store::Notice) {
+        self.inner.on_notice(notice);
     }
 
     /// Number of tasks running on this server.

@@ -16,8 +16,8 @@ use crate::domain::{ExportFormat, Progress, RawTaskSpec, Task, TaskEvent, TaskId
 use crate::export::{self, ChunkSink, ExportError};
 use crate::runner::{ProgressHub, Runner};
 use crate::store::{
-    Change, DocumentCursor, DocumentFilter, NewTask, OperationCursor, OperationFilter, RecordedOperation, StopOutcome,
-    Store, StoredCard, TaskCursor, TaskFilter,
+    Change, DocumentCursor, DocumentFilter, NewTask, Notice, OperationCursor, OperationFilter, RecordedOperation,
+    StopOutcome, Store, StoredCard, TaskCursor, TaskFilter,
 };
 
 pub use error::ServiceError;
@@ -152,7 +152,11 @@ impl TaskService {
             }
             StopOutcome::Requested(task) => {
                 let rx = self.subscribe_to(&task);
-                self.runner.stop_local(id);
+                if !self.runner.stop_local(id) {
+                    // Running on another replica: tell it now (its heartbeat
+                    // would notice within a third of the lease anyway).
+                    self.store.notify(&Notice::stop(id)).await;
+                }
                 let _ = tokio::time::timeout(STOP_WAIT, wait_terminal(rx)).await;
                 self.task(id).await
             }
@@ -325,7 +329,9 @@ impl TaskService {
             // A finished task: its final state, and the end.
             return watch::channel(Progress::of(task)).1;
         }
-        self.hub.channel(Progress::of(task)).subscribe()
+        let rx = self.hub.channel(Progress::of(task)).subscribe();
+        self.runner.follow_remote(task.id);
+        rx
     }
 
     /// What `ListTasks.query` matches: the id, keywords, and the names and

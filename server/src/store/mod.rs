@@ -12,6 +12,7 @@ mod events;
 mod lifecycle;
 mod migrate;
 mod models;
+mod notify;
 mod operations;
 pub mod schema;
 #[cfg(test)]
@@ -30,6 +31,7 @@ use futures_util::FutureExt;
 pub use documents::{DocumentCursor, DocumentFilter, StoredCard};
 pub use error::StoreError;
 pub use lifecycle::Change;
+pub use notify::Notice;
 pub use operations::{OperationCursor, OperationFilter, OperationRecord, RecordedOperation};
 pub use tasks::{Claim, LeaseState, NewTask, StopOutcome, TaskCursor, TaskFilter};
 
