@@ -33,6 +33,7 @@ pub enum ClientError {
 pub struct Client {
     tasks: TaskServiceClient<Channel>,
     catalog: CatalogServiceClient<Channel>,
+    health: tonic_health::pb::health_client::HealthClient<Channel>,
 }
 
 impl Client {
@@ -48,7 +49,11 @@ impl Client {
 
     /// Wraps an existing channel.
     pub fn from_channel(channel: Channel) -> Client {
-        Client { tasks: TaskServiceClient::new(channel.clone()), catalog: CatalogServiceClient::new(channel) }
+        Client {
+            tasks: TaskServiceClient::new(channel.clone()),
+            catalog: CatalogServiceClient::new(channel.clone()),
+            health: tonic_health::pb::health_client::HealthClient::new(channel),
+        }
     }
 
     /// The generated task client, for calls without a helper here.
@@ -175,6 +180,13 @@ impl Client {
             }
             backoff.wait(cut).await?;
         }
+    }
+
+    /// Whether the server reports itself SERVING (`grpc.health.v1`).
+    pub async fn health(&self) -> Result<bool, Status> {
+        let request = tonic_health::pb::HealthCheckRequest { service: String::new() };
+        let status = self.health.clone().check(request).await?.into_inner().status();
+        Ok(status == tonic_health::pb::health_check_response::ServingStatus::Serving)
     }
 
     pub async fn list_regions(&self) -> Result<Vec<pb::Region>, Status> {

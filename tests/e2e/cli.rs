@@ -108,6 +108,8 @@ async fn scrapectl_manages_tasks_and_reads_their_results() {
     let listed = json(&scrapectl(&app, &["-o", "json", "list"]).await);
     assert_eq!(listed["tasks"].as_array().map(Vec::len), Some(0));
 
+    let health = scrapectl(&app, &["health"]).await;
+    assert_eq!(String::from_utf8_lossy(&health.stdout).trim(), "SERVING");
     let completions = scrapectl(&app, &["completions", "bash"]).await;
     assert!(String::from_utf8_lossy(&completions.stdout).contains("scrapectl"));
     app.stop().await;

@@ -115,6 +115,8 @@ pub enum Command {
         /// Task id.
         id: String,
     },
+    /// Check that the server is serving (exit code 1 if not).
+    Health,
     /// List the regions.
     Regions,
     /// List the prefectures, optionally of one region.

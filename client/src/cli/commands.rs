@@ -129,6 +129,14 @@ pub async fn run(client: &Client, output: Output, command: Command) -> anyhow::R
             }
             Ok(ExitCode::SUCCESS)
         }
+        Command::Health => {
+            let serving = client.health().await?;
+            match output {
+                Output::Json => print_json(&serde_json::json!({ "serving": serving })),
+                Output::Table => println!("{}", if serving { "SERVING" } else { "NOT_SERVING" }),
+            }
+            Ok(if serving { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+        }
         Command::Regions => {
             let regions = client.list_regions().await?;
             match output {
