@@ -9,6 +9,7 @@
 //! - [`runner`]: workers that claim tasks and run their operations.
 //! - [`service`]: the rules of the task API, shared by every front end.
 //! - [`grpc`]: the tonic services, reflection and health.
+//! - [`web`]: the dashboard, served beside the gRPC and gRPC-Web API.
 
 pub mod catalog;
 pub mod config;
@@ -20,6 +21,7 @@ pub mod scrape;
 pub mod service;
 pub mod store;
 pub mod telemetry;
+pub mod web;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -85,9 +87,12 @@ pub async fn run(config: Config, listener: TcpListener, shutdown: impl Future<Ou
     let runner = Runner::new(store.clone(), scraper, catalog.clone(), hub.clone(), config.runner());
     let service = TaskService::new(store.clone(), catalog.clone(), hub, runner.clone());
     let streams = CancellationToken::new();
+    let dashboard = web::Dashboard::new(service.clone(), streams.clone());
     let (routes, health) = grpc::routes(TaskApi::new(service, streams.clone()), CatalogApi::new(catalog))
         .await
         .map_err(|e| ServeError::Config(format!("reflection: {e}")))?;
+    // One address for gRPC (HTTP/2), gRPC-Web and the dashboard (HTTP/1.1).
+    let routes = web::beside(routes, dashboard);
 
     let address = listener.local_addr().map_err(|e| ServeError::Config(format!("listener: {e}")))?;
     // Replicas sharing PostgreSQL hear each other's stops and progress.
@@ -103,10 +108,11 @@ pub async fn run(config: Config, listener: TcpListener, shutdown: impl Future<Ou
     }
     let workers = runner.start();
     let stop_serving = CancellationToken::new();
-    let server = tonic::transport::Server::builder().add_routes(routes).serve_with_incoming_shutdown(
-        tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true)),
-        stop_serving.clone().cancelled_owned(),
-    );
+    let server =
+        tonic::transport::Server::builder().accept_http1(true).add_routes(routes).serve_with_incoming_shutdown(
+            tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true)),
+            stop_serving.clone().cancelled_owned(),
+        );
     tracing::info!(
         listen = %address,
         database = %url.redacted(),

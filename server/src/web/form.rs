@@ -1,0 +1,205 @@
+//! The start form: keywords, places from the catalog, options and export,
+//! validated by the same [`TaskSpec::parse`] as the API, with each problem
+//! shown next to its field.
+
+use std::collections::BTreeMap;
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use maud::{Markup, html};
+
+use crate::catalog::Catalog;
+use crate::domain::{ExportFormat, RawTaskSpec, TaskSpec, Violations};
+use crate::service::ServiceError;
+use crate::web::params::{Params, comma_list};
+use crate::web::{PageError, Shared, layout};
+
+/// What the person typed, to show again, and the messages per field.
+#[derive(Debug, Default)]
+struct Filled {
+    params: Params,
+    errors: BTreeMap<&'static str, Vec<String>>,
+}
+
+/// `GET /tasks/new`: an empty form.
+pub async fn page(State(web): State<Shared>) -> Markup {
+    render(web.service.catalog(), &Filled::default())
+}
+
+/// `POST /tasks`: starts the task and shows it, or shows the form again
+/// with what is wrong.
+pub async fn submit(State(web): State<Shared>, body: Bytes) -> Result<Response, PageError> {
+    let params = Params::parse(&body);
+    let mut violations = Violations::new();
+    let days_limit = match params.get("days_limit").map(str::parse::<u32>) {
+        None => 0,
+        Some(Ok(days)) => days,
+        Some(Err(_)) => {
+            violations.add("days_limit", "must be a whole number of days (empty or 0 for no limit)");
+            0
+        }
+    };
+    let export_format = match params.get("export_format") {
+        None => None,
+        Some(name) => {
+            let format = ExportFormat::from_db(name);
+            if format.is_none() {
+                violations.add("export.format", format!("{name:?} is not an export format"));
+            }
+            format
+        }
+    };
+    let raw = RawTaskSpec {
+        keywords: comma_list(params.raw("keywords")),
+        regions: params.all("regions").map(str::to_owned).collect(),
+        prefectures: params.all("prefectures").map(str::to_owned).collect(),
+        exclude_keywords: comma_list(params.raw("exclude_keywords")),
+        days_limit,
+        export_file_name: params.raw("export_file_name").to_owned(),
+        export_format,
+        // No request id: a form sent again after going back in the history
+        // with other values must start a new task, not return the old one.
+        request_id: String::new(),
+    };
+    let result = if violations.is_empty() {
+        web.service.start_task(raw).await
+    } else {
+        // The form's own problems, and every other the API would report,
+        // without creating anything.
+        if let Err(more) = TaskSpec::parse(raw, web.service.catalog()) {
+            violations.0.extend(more.0);
+        }
+        Err(ServiceError::InvalidArgument(violations))
+    };
+    match result {
+        Ok(task) => Ok(Redirect::to(&format!("/tasks/{}", task.id)).into_response()),
+        Err(ServiceError::InvalidArgument(violations)) => {
+            let filled = Filled { errors: by_field(&violations), params };
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, render(web.service.catalog(), &filled)).into_response())
+        }
+        Err(other) => Err(other.into()),
+    }
+}
+
+/// Groups the API's field paths (`keywords[2]`, `export.file_name`) by form field.
+fn by_field(violations: &Violations) -> BTreeMap<&'static str, Vec<String>> {
+    let mut errors: BTreeMap<&'static str, Vec<String>> = BTreeMap::new();
+    for v in &violations.0 {
+        let (list, index) = match v.field.split_once('[') {
+            Some((list, rest)) => (list, rest.trim_end_matches(']').parse::<usize>().ok()),
+            None => (v.field.as_str(), None),
+        };
+        let (field, item) = match list {
+            "keywords" => ("keywords", "Keyword"),
+            "exclude_keywords" => ("exclude_keywords", "Excluded keyword"),
+            "regions" => ("regions", "Region"),
+            "prefectures" => ("prefectures", "Prefecture"),
+            "days_limit" => ("days_limit", ""),
+            "export.file_name" => ("export_file_name", ""),
+            "export.format" => ("export_format", ""),
+            _ => ("form", ""),
+        };
+        let message = match index {
+            Some(i) => format!("{item} {}: {}", i + 1, v.description),
+            None if field == "form" => format!("{}: {}", v.field, v.description),
+            None => v.description.clone(),
+        };
+        errors.entry(field).or_default().push(message);
+    }
+    errors
+}
+
+fn render(catalog: &Catalog, filled: &Filled) -> Markup {
+    let p = &filled.params;
+    let regions: Vec<&str> = p.all("regions").collect();
+    let prefectures: Vec<&str> = p.all("prefectures").collect();
+    let format = p.get("export_format").unwrap_or("");
+    let body = html! {
+        h1 { "New task" }
+        @if !filled.errors.is_empty() {
+            div.notice.error role="alert" #form-errors {
+                p { "The task was not started: please correct the fields marked below." }
+                @if let Some(general) = filled.errors.get("form") { ul { @for m in general { li { (m) } } } }
+            }
+        }
+        form.start method="post" action="/tasks" novalidate {
+            (field(filled, "keywords", "Keywords", "Comma-separated, e.g. bovin, porcin, volaille.", html! {
+                input #keywords type="text" name="keywords" value=(p.raw("keywords")) aria-required="true"
+                    autocomplete="off" aria-invalid=[invalid(filled, "keywords")] aria-describedby="keywords-help keywords-error";
+            }))
+            div.pickers {
+                (field(filled, "regions", "Regions", "None selected: every prefecture (unless some are picked).", html! {
+                    select #regions name="regions" multiple size="8" aria-invalid=[invalid(filled, "regions")]
+                        aria-describedby="regions-help regions-error" {
+                        @for r in catalog.regions() {
+                            option value=(r.code) selected[regions.contains(&r.code.as_str())] { (r.name) }
+                        }
+                    }
+                }))
+                (field(filled, "prefectures", "Prefectures", "Ctrl/Cmd-click to pick several.", html! {
+                    select #prefectures name="prefectures" multiple size="8" aria-invalid=[invalid(filled, "prefectures")]
+                        aria-describedby="prefectures-help prefectures-error" {
+                        @for r in catalog.regions() {
+                            optgroup label=(r.name) {
+                                @for pref in catalog.prefectures_in(&r.code) {
+                                    option value=(pref.code) selected[prefectures.contains(&pref.code.as_str())] {
+                                        (pref.name) " (" (pref.code) ")"
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }))
+            }
+            (field(filled, "days_limit", "Days limit", "Skip publications older than this many days; empty for no limit.", html! {
+                input #days_limit type="number" name="days_limit" min="0" step="1" inputmode="numeric"
+                    value=(p.raw("days_limit")) aria-invalid=[invalid(filled, "days_limit")]
+                    aria-describedby="days_limit-help days_limit-error";
+            }))
+            (field(filled, "exclude_keywords", "Exclude keywords", "Comma-separated; cards whose title or description contains one are skipped.", html! {
+                input #exclude_keywords type="text" name="exclude_keywords" value=(p.raw("exclude_keywords"))
+                    autocomplete="off" aria-invalid=[invalid(filled, "exclude_keywords")]
+                    aria-describedby="exclude_keywords-help exclude_keywords-error";
+            }))
+            fieldset.export {
+                legend { "Export when the task ends (optional)" }
+                (field(filled, "export_file_name", "File name", "A plain file name, written in the server's export directory.", html! {
+                    input #export_file_name type="text" name="export_file_name" value=(p.raw("export_file_name"))
+                        autocomplete="off" aria-invalid=[invalid(filled, "export_file_name")]
+                        aria-describedby="export_file_name-help export_file_name-error";
+                }))
+                (field(filled, "export_format", "Format", "JSON when a file name is given without a format.", html! {
+                    select #export_format name="export_format" aria-describedby="export_format-help export_format-error" {
+                        option value="" selected[format.is_empty()] { "—" }
+                        @for f in [ExportFormat::Json, ExportFormat::Csv, ExportFormat::Pretty] {
+                            option value=(f.as_str()) selected[format == f.as_str()] { (f.as_str().to_uppercase()) }
+                        }
+                    }
+                }))
+            }
+            div.buttons { button.primary type="submit" { "Start task" } a href="/" { "Cancel" } }
+        }
+    };
+    layout::page("New task", body)
+}
+
+fn invalid(filled: &Filled, name: &str) -> Option<&'static str> {
+    filled.errors.contains_key(name).then_some("true")
+}
+
+/// A labelled control with its help text and, when invalid, its messages.
+fn field(filled: &Filled, name: &str, label: &str, help: &str, control: Markup) -> Markup {
+    let errors = filled.errors.get(name);
+    html! {
+        div.field.invalid[errors.is_some()] {
+            label for=(name) { (label) }
+            (control)
+            p.help id={ (name) "-help" } { (help) }
+            p.error id={ (name) "-error" } {
+                @if let Some(errors) = errors { @for (i, m) in errors.iter().enumerate() { @if i > 0 { br; } (m) } }
+            }
+        }
+    }
+}

@@ -1,0 +1,93 @@
+//! The parts every page shares: the document shell, status badges, progress
+//! bars and the stop and restart buttons.
+//!
+//! Elements that change with a task's progress carry `data-field` names
+//! that the script fills from the live events (`dashboard.js`).
+
+use maud::{DOCTYPE, Markup, html};
+
+use crate::domain::{Progress, TaskId, TaskStatus};
+use crate::web::format;
+
+/// A whole page: its title and main content.
+pub fn page(title: &str, main: Markup) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) " · scrape-tasks" }
+                link rel="icon" href="/assets/favicon.svg" type="image/svg+xml";
+                link rel="stylesheet" href="/assets/dashboard.css";
+                script src="/assets/dashboard.js" defer {}
+            }
+            body {
+                a.skip href="#main" { "Skip to content" }
+                header.top {
+                    a.brand href="/" { "scrape-tasks" }
+                    nav aria-label="Main" {
+                        ul {
+                            li { a href="/" { "Tasks" } }
+                            li { a.button href="/tasks/new" { "New task" } }
+                        }
+                    }
+                }
+                main #main { (main) }
+            }
+        }
+    }
+}
+
+/// A status as a coloured badge (the colour is never the only sign: the
+/// word is there too).
+pub fn badge(status: TaskStatus) -> Markup {
+    html! {
+        span class={ "badge badge-" (status.as_str()) } data-field="status" { (status.as_str()) }
+    }
+}
+
+/// A progress bar with its percentage.
+pub fn progress_bar(progress: &Progress) -> Markup {
+    let percent = format::percent(progress.counters.percent());
+    html! {
+        div.progress {
+            div.bar role="progressbar" aria-label="Progress" aria-valuemin="0" aria-valuemax="100"
+                aria-valuenow=(percent) data-field="bar" {
+                span.fill style={ "width: " (percent) "%" } {}
+            }
+            span.percent data-field="percent" { (percent) "%" }
+        }
+    }
+}
+
+/// The Stop button of an active task and the Restart button of a finished
+/// one. Both are rendered; the one that does not apply is hidden, so the
+/// live script can swap them when the status changes.
+pub fn actions(id: TaskId, status: TaskStatus, back_to: &str) -> Markup {
+    let active = status.is_active();
+    html! {
+        div.actions {
+            form method="post" action={ "/tasks/" (id) "/stop" } data-when="active" hidden[!active]
+                data-confirm="Stop this task? Operations in flight are aborted; results so far are kept." {
+                input type="hidden" name="next" value=(back_to);
+                button.stop type="submit" aria-label={ "Stop task " (id) } { "Stop" }
+            }
+            form method="post" action={ "/tasks/" (id) "/restart" } data-when="finished" hidden[active]
+                data-confirm="Restart this task? Its current results are replaced by the new run." {
+                input type="hidden" name="next" value=(back_to);
+                button.restart type="submit" aria-label={ "Restart task " (id) } { "Restart" }
+            }
+        }
+    }
+}
+
+/// A timestamp, or a dash when the moment has not come.
+pub fn time(at: Option<chrono::DateTime<chrono::Utc>>) -> Markup {
+    html! {
+        @match at {
+            Some(at) => time datetime=(format::datetime(at)) { (format::time(at)) },
+            None => span.none { "—" },
+        }
+    }
+}

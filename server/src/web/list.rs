@@ -1,0 +1,152 @@
+//! The task list: filters by status and creation date, search by task id,
+//! keyword or prefecture, keyset pagination, and live progress of the
+//! active tasks shown.
+
+use axum::extract::{RawQuery, State};
+use axum::http::Uri;
+use chrono::{DateTime, NaiveDate, Utc};
+use maud::{Markup, html};
+
+use crate::domain::{Task, TaskStatus, Violations};
+use crate::grpc::tasks::{query, token};
+use crate::service::{TaskService, parse_status, task_cursor};
+use crate::store::TaskFilter;
+use crate::web::params::Params;
+use crate::web::{PageError, Shared, format, layout};
+
+/// Tasks per page.
+const PAGE_SIZE: usize = 25;
+
+/// `GET /`: the list of tasks, newest first.
+pub async fn page(State(web): State<Shared>, uri: Uri, RawQuery(raw): RawQuery) -> Result<Markup, PageError> {
+    let params = Params::from_query(raw);
+    let (filter, cursor) = filter(&params)?;
+    let tasks = web.service.list_tasks(filter, PAGE_SIZE, cursor).await?;
+    let here = uri.path_and_query().map_or("/", |p| p.as_str());
+    let active: Vec<String> = tasks.items.iter().filter(|t| t.status.is_active()).map(|t| t.id.to_string()).collect();
+    let events = (!active.is_empty()).then(|| format!("/events?ids={}", active.join(",")));
+    let body = html! {
+        section.list data-events=[events] {
+            h1 { "Tasks" }
+            (filters(&params))
+            @if tasks.items.is_empty() {
+                p.empty { "No task matches." " " a href="/tasks/new" { "Start one." } }
+            } @else {
+                div.table-wrap {
+                    table.tasks {
+                        caption.visually-hidden { "Tasks, newest first" }
+                        thead { tr {
+                            th scope="col" { "Task" } th scope="col" { "Status" } th scope="col" { "Progress" }
+                            th scope="col" { "Operations" } th scope="col" { "Items found" }
+                            th scope="col" { "Duration" } th scope="col" { "Created" }
+                            th scope="col" { span.visually-hidden { "Actions" } }
+                        } }
+                        tbody { @for task in &tasks.items { (row(&web.service, task, here)) } }
+                    }
+                }
+            }
+            nav.pages aria-label="Pages" {
+                @if params.get("page").is_some() { a href={ "/" (params.with("page", None)) } { "← First page" } }
+                @if let Some(next) = &tasks.next_page_token {
+                    a rel="next" href={ "/" (params.with("page", Some(next))) } { "Next page →" }
+                }
+            }
+        }
+    };
+    Ok(layout::page("Tasks", body))
+}
+
+fn row(service: &TaskService, task: &Task, here: &str) -> Markup {
+    let progress = service.live_progress(task);
+    let c = &progress.counters;
+    html! {
+        tr data-task=(task.id) data-status=(task.status.as_str()) {
+            td.task data-label="Task" {
+                a href={ "/tasks/" (task.id) } { code.id { (task.id) } }
+                div.sub { (task.spec.keywords.join(", ")) " · " (format::targets(&task.spec, service.catalog())) }
+            }
+            td data-label="Status" { (layout::badge(task.status)) }
+            td data-label="Progress" { (layout::progress_bar(&progress)) }
+            td.num data-label="Operations" {
+                span data-field="completed" { (c.completed_operations) } " / " span data-field="total" { (c.total_operations) }
+            }
+            td.num data-label="Items found" { span data-field="items" { (c.items_found) } }
+            td data-label="Duration" {
+                span data-field="elapsed" {
+                    @if progress.started_at.is_some() { (format::duration(progress.elapsed(Utc::now()))) } @else { "—" }
+                }
+            }
+            td data-label="Created" { (layout::time(Some(task.created_at))) }
+            td.actions-cell { (layout::actions(task.id, task.status, here)) }
+        }
+    }
+}
+
+/// The filter form, showing the filters in force.
+fn filters(params: &Params) -> Markup {
+    let checked: Vec<&str> = params.all("status").collect();
+    html! {
+        form.filters method="get" action="/" role="search" {
+            fieldset.statuses {
+                legend { "Status" }
+                @for status in TaskStatus::ALL {
+                    label.check {
+                        input type="checkbox" name="status" value=(status.as_str())
+                            checked[checked.iter().any(|s| parse_status(s) == Some(status))];
+                        (layout::badge(status))
+                    }
+                }
+            }
+            div.field { label for="from" { "Created from" } input #from type="date" name="from" value=(params.raw("from")); }
+            div.field { label for="to" { "to" } input #to type="date" name="to" value=(params.raw("to")); }
+            div.field.grow {
+                label for="q" { "Search" }
+                input #q type="search" name="q" value=(params.raw("q")) placeholder="task id, keyword or prefecture";
+            }
+            div.field.buttons {
+                button type="submit" { "Filter" }
+                a href="/" { "Clear" }
+            }
+        }
+    }
+}
+
+/// The service's filter and cursor from the query string, every problem
+/// reported at once.
+fn filter(params: &Params) -> Result<(TaskFilter, Option<crate::store::TaskCursor>), PageError> {
+    let mut violations = Violations::new();
+    let mut statuses = Vec::new();
+    for (i, name) in params.all("status").enumerate() {
+        match parse_status(name) {
+            Some(status) if !statuses.contains(&status) => statuses.push(status),
+            Some(_) => {}
+            None => violations.add(format!("status[{i}]"), format!("{name:?} is not a task status")),
+        }
+    }
+    let created_after = day("from", params.get("from"), 0, &mut violations);
+    // The "to" day is included: tasks created before the next midnight.
+    let created_before = day("to", params.get("to"), 1, &mut violations);
+    if let (Some(after), Some(before)) = (created_after, created_before)
+        && after >= before
+    {
+        violations.add("to", "must not be before the \"from\" day");
+    }
+    let query = query(params.raw("q"), &mut violations);
+    let cursor = token(task_cursor(params.raw("page")), &mut violations);
+    violations.into_result(())?;
+    Ok((TaskFilter { statuses, created_after, created_before, query, query_names_a_place: false }, cursor))
+}
+
+/// Midnight UTC of a `YYYY-MM-DD` day, `plus_days` later.
+fn day(field: &str, value: Option<&str>, plus_days: u64, violations: &mut Violations) -> Option<DateTime<Utc>> {
+    let value = value?;
+    let midnight = NaiveDate::parse_from_str(value, "%Y-%m-%d")
+        .ok()
+        .and_then(|d| d.checked_add_days(chrono::Days::new(plus_days)))
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .map(|t| t.and_utc());
+    if midnight.is_none() {
+        violations.add(field, format!("{value:?} is not a day (YYYY-MM-DD)"));
+    }
+    midnight
+}

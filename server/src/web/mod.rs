@@ -1,0 +1,103 @@
+//! The web dashboard: server-rendered pages over the service layer, with live
+//! progress pushed by Server-Sent Events, served on the gRPC address beside
+//! the gRPC and gRPC-Web API.
+//!
+//! Every page works without JavaScript (forms post, then redirect); the small
+//! embedded script adds live updates and confirmation dialogs. Every action
+//! goes through [`TaskService`], so the dashboard follows the API's rules.
+
+mod actions;
+mod assets;
+mod detail;
+mod errors;
+mod export;
+mod form;
+mod format;
+mod layout;
+mod list;
+mod params;
+mod results;
+mod sse;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::Request;
+use axum::http::header::CONTENT_TYPE;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use tokio_util::sync::CancellationToken;
+use tonic::service::Routes;
+use tonic_web::{GrpcWebLayer, GrpcWebService};
+use tower::{Layer, ServiceExt};
+
+use crate::service::TaskService;
+
+pub use errors::PageError;
+
+/// What the pages need: the service layer, and the signal that ends live
+/// streams when the server shuts down.
+#[derive(Debug, Clone)]
+pub struct Dashboard {
+    service: TaskService,
+    shutdown: CancellationToken,
+}
+
+impl Dashboard {
+    pub fn new(service: TaskService, shutdown: CancellationToken) -> Dashboard {
+        Dashboard { service, shutdown }
+    }
+}
+
+/// The shared state of the handlers.
+type Shared = Arc<Dashboard>;
+
+/// The gRPC routes with the dashboard beside them, on one address: browsers
+/// (HTTP/1.1) get the pages, gRPC clients (HTTP/2) and gRPC-Web clients (any
+/// HTTP version) get the API.
+///
+/// tonic-web answers 400 to any HTTP/1.1 request that is not gRPC-Web, so it
+/// wraps only the gRPC side, never the pages.
+pub fn beside(grpc: Routes, dashboard: Dashboard) -> Routes {
+    let api = GrpcWebLayer::new().layer(grpc.prepare());
+    Routes::from(pages(Arc::new(dashboard)).fallback(move |request: Request| api_or_not_found(api.clone(), request)))
+}
+
+/// The dashboard's own routes.
+fn pages(state: Shared) -> Router {
+    Router::new()
+        .route("/", get(list::page))
+        .route("/tasks", get(list::page).post(form::submit))
+        .route("/tasks/new", get(form::page))
+        .route("/tasks/{id}", get(detail::page))
+        .route("/tasks/{id}/stop", post(actions::stop))
+        .route("/tasks/{id}/restart", post(actions::restart))
+        .route("/tasks/{id}/export", get(export::download))
+        .route("/tasks/{id}/events", get(sse::task))
+        .route("/events", get(sse::tasks))
+        .route("/assets/{name}", get(assets::serve))
+        .with_state(state)
+}
+
+/// Requests outside the pages: gRPC and gRPC-Web calls go to the API (whose
+/// own fallback answers UNIMPLEMENTED); anything else is a missing page.
+async fn api_or_not_found(api: GrpcWebService<Routes>, request: Request) -> Response {
+    let grpc = request.version() == axum::http::Version::HTTP_2
+        || request
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("application/grpc"));
+    if !grpc {
+        return PageError::NotFound("There is no page at this address.".into()).into_response();
+    }
+    match api.oneshot(request).await {
+        Ok(response) => response.into_response(),
+        Err(never) => match never {},
+    }
+}
+
+/// The task id in an address: anything else names no task.
+fn task_id(text: &str) -> Result<crate::domain::TaskId, PageError> {
+    text.parse().map_err(|_| PageError::NotFound(format!("{text:?} is not a task id, so no task has it")))
+}
