@@ -8,6 +8,7 @@ mod binary;
 mod catalog;
 mod cli;
 mod crash;
+mod dashboard;
 mod exports;
 mod faults;
 mod lifecycle;

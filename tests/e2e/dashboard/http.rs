@@ -1,0 +1,112 @@
+//! The dashboard's address over plain HTTP/1.1: gRPC-Web calls as a browser
+//! client sends them, export downloads, event streams, missing pages.
+
+use prost::Message;
+use scrape_client::pb::{self, TaskStatus};
+
+use crate::fixture::{FixtureSite, SiteSpec};
+use crate::helpers::{DEADLINE, TestApp};
+
+/// An HTTP/1.1-only client, as a browser on a plain-HTTP address is.
+fn http1() -> reqwest::Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder().http1_only().timeout(DEADLINE).build().expect("an HTTP client")
+}
+
+/// A gRPC-Web frame: a flag byte, a big-endian length, the message.
+fn frame(flag: u8, message: &[u8]) -> Vec<u8> {
+    let mut out = vec![flag];
+    out.extend_from_slice(&u32::try_from(message.len()).expect("a small message").to_be_bytes());
+    out.extend_from_slice(message);
+    out
+}
+
+/// The frames of a gRPC-Web body: (flag, payload).
+fn frames(mut body: &[u8]) -> Vec<(u8, Vec<u8>)> {
+    let mut out = Vec::new();
+    while !body.is_empty() {
+        assert!(body.len() >= 5, "a frame header: {body:?}");
+        let len = u32::from_be_bytes(body[1..5].try_into().expect("four bytes")) as usize;
+        out.push((body[0], body[5..5 + len].to_vec()));
+        body = &body[5 + len..];
+    }
+    out
+}
+
+async fn grpc_web_get_task(app: &TestApp, task_id: &str) -> reqwest::Response {
+    let request = pb::GetTaskRequest { task_id: task_id.to_owned() };
+    http1()
+        .post(format!("{}/scrape.v1.TaskService/GetTask", app.address))
+        .header("content-type", "application/grpc-web+proto")
+        .header("accept", "application/grpc-web+proto")
+        .header("x-grpc-web", "1")
+        .body(frame(0, &request.encode_to_vec()))
+        .send()
+        .await
+        .expect("an HTTP/1.1 answer")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_grpc_web_call_over_http1_gets_the_task() {
+    let site = FixtureSite::start(SiteSpec::standard()).await;
+    let app = TestApp::spawn(&site).await;
+    let task = app.start(&["56"], &["bovin"]).await;
+    app.progress_until_end(&task.id).await;
+
+    let response = grpc_web_get_task(&app, &task.id).await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.version(), reqwest::Version::HTTP_11);
+    assert_eq!(response.headers()["content-type"], "application/grpc-web+proto");
+    let body = response.bytes().await.expect("the body");
+    let frames = frames(&body);
+    assert_eq!(frames.len(), 2, "a message, then the trailers");
+    assert_eq!(frames[0].0, 0, "a data frame");
+    let got = pb::Task::decode(frames[0].1.as_slice()).expect("a Task");
+    assert_eq!(got.id, task.id);
+    assert_eq!(got.status(), TaskStatus::Succeeded);
+    assert_eq!(frames[1].0, 0x80, "a trailer frame");
+    let trailers = String::from_utf8(frames[1].1.clone()).expect("text trailers").to_ascii_lowercase();
+    assert!(trailers.contains("grpc-status:0"), "{trailers:?}");
+
+    // An unknown task: NOT_FOUND, in the headers of a trailers-only answer.
+    let response = grpc_web_get_task(&app, "0192e3c4-5b6a-7c8d-9e0f-1a2b3c4d5e6f").await;
+    assert_eq!(response.headers()["grpc-status"], "5");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn exports_download_as_files_and_event_streams_end_after_the_task() {
+    let site = FixtureSite::start(SiteSpec::standard()).await;
+    let app = TestApp::spawn(&site).await;
+    let task = app.start(&["56"], &["bovin", "porcin"]).await;
+    app.progress_until_end(&task.id).await;
+    let client = http1();
+
+    let csv = client.get(format!("{}/tasks/{}/export?format=csv", app.address, task.id)).send().await.expect("csv");
+    assert_eq!(csv.status(), 200);
+    assert_eq!(csv.headers()["content-type"], "text/csv; charset=utf-8");
+    let disposition = csv.headers()["content-disposition"].to_str().expect("ascii").to_owned();
+    assert_eq!(disposition, format!("attachment; filename=\"task-{}.csv\"", task.id));
+    let text = csv.text().await.expect("the file");
+    let links = site.cards("www.morbihan.gouv.fr", "bovin");
+    assert!(links.iter().all(|card| text.contains(&card.link)), "every document is in the CSV");
+    let json = client.get(format!("{}/tasks/{}/export?format=json", app.address, task.id)).send().await.expect("json");
+    assert_eq!(json.headers()["content-type"], "application/json");
+    let _: serde_json::Value = serde_json::from_str(&json.text().await.expect("the file")).expect("valid JSON");
+
+    // A finished task's stream: its final state, then the end.
+    let events = client.get(format!("{}/tasks/{}/events", app.address, task.id)).send().await.expect("events");
+    assert_eq!(events.headers()["content-type"], "text/event-stream");
+    let events = tokio::time::timeout(DEADLINE, events.text()).await.expect("the stream ends").expect("the events");
+    assert!(events.contains("event: progress") && events.contains("\"status\":\"succeeded\""), "{events}");
+    assert!(events.trim_end().ends_with("event: end\ndata: end"), "{events}");
+
+    let missing = client.get(format!("{}/tasks/0192e3c4-5b6a-7c8d-9e0f-1a2b3c4d5e6f", app.address)).send().await;
+    let missing = missing.expect("an answer");
+    assert_eq!(missing.status(), 404);
+    assert!(missing.text().await.expect("a page").contains("not found"));
+    let nowhere = client.get(format!("{}/no/such/page", app.address)).send().await.expect("an answer");
+    assert_eq!(nowhere.status(), 404);
+    let conflict = client.post(format!("{}/tasks/{}/stop", app.address, task.id)).send().await.expect("an answer");
+    assert_eq!(conflict.status(), 409, "a finished task cannot be stopped");
+    assert!(conflict.text().await.expect("a page").contains("already ended"));
+}
