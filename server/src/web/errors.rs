@@ -5,8 +5,8 @@
 //! input anywhere else (a filter, a page token) is 400 listing every
 //! problem; a missing task, or an address that is not a task id, is 404; an
 //! action the task's state forbids (restarting a running task, stopping a
-//! finished one) is 409 with the service's message and a way back; a
-//! database that cannot be reached is 503 (retry); anything else is 500 with
+//! finished one) is 409 with the service's message and a way back; an
+//! action sent from another site's page is 403; a database that cannot be reached is 503 (retry); anything else is 500 with
 //! a generic message — details go to the log, never to the page.
 
 use axum::http::StatusCode;
@@ -22,6 +22,8 @@ use crate::web::layout;
 pub enum PageError {
     BadRequest(Violations),
     NotFound(String),
+    /// An action sent from another site's page.
+    Forbidden(String),
     /// The request is valid but the task's state refuses it.
     Conflict(String),
     Unavailable(String),
@@ -52,6 +54,7 @@ impl PageError {
         match self {
             PageError::BadRequest(_) => StatusCode::BAD_REQUEST,
             PageError::NotFound(_) => StatusCode::NOT_FOUND,
+            PageError::Forbidden(_) => StatusCode::FORBIDDEN,
             PageError::Conflict(_) => StatusCode::CONFLICT,
             PageError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             PageError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
@@ -62,6 +65,7 @@ impl PageError {
         match self {
             PageError::BadRequest(_) => "Invalid request",
             PageError::NotFound(_) => "Not found",
+            PageError::Forbidden(_) => "Refused",
             PageError::Conflict(_) => "Not possible now",
             PageError::Unavailable(_) => "Temporarily unavailable",
             PageError::Internal => "Something went wrong",
@@ -80,7 +84,7 @@ impl IntoResponse for PageError {
                     PageError::BadRequest(violations) => ul {
                         @for v in &violations.0 { li { code { (v.field) } ": " (v.description) } }
                     },
-                    PageError::NotFound(message) | PageError::Conflict(message) | PageError::Unavailable(message) => {
+                    PageError::NotFound(message) | PageError::Forbidden(message) | PageError::Conflict(message) | PageError::Unavailable(message) => {
                         p.message { (message) }
                     }
                     PageError::Internal => p { "The server could not answer; the details are in its log." },

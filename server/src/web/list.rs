@@ -68,7 +68,7 @@ fn row(service: &TaskService, task: &Task, here: &str) -> Markup {
             td data-label="Status" { (layout::badge(task.status)) }
             td data-label="Progress" { (layout::progress_bar(&progress)) }
             td.num data-label="Operations" {
-                span data-field="completed" { (c.completed_operations) } " / " span data-field="total" { (c.total_operations) }
+                span { span data-field="completed" { (c.completed_operations) } " / " span data-field="total" { (c.total_operations) } }
             }
             td.num data-label="Items found" { span data-field="items" { (c.items_found) } }
             td data-label="Duration" {

@@ -15,6 +15,7 @@ mod form;
 mod format;
 mod layout;
 mod list;
+mod origin;
 mod params;
 mod results;
 mod sse;
@@ -76,6 +77,7 @@ fn pages(state: Shared) -> Router {
         .route("/tasks/{id}/events", get(sse::task))
         .route("/events", get(sse::tasks))
         .route("/assets/{name}", get(assets::serve))
+        .layer(axum::middleware::from_fn(origin::same_origin))
         .with_state(state)
 }
 
