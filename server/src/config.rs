@@ -16,7 +16,7 @@ use crate::store::PoolConfig;
 #[derive(Debug, Clone, Parser)]
 #[command(name = "scrape-server", version, about, max_term_width = 100)]
 pub struct Config {
-    /// Address to serve gRPC (and gRPC-Web) on.
+    /// Address to serve gRPC, gRPC-Web and the web dashboard on.
     #[arg(long, env = "SCRAPE_LISTEN", default_value = "127.0.0.1:50051")]
     pub listen: SocketAddr,
 

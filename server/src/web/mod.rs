@@ -45,6 +45,7 @@ pub struct Dashboard {
 }
 
 impl Dashboard {
+    /// The dashboard over `service`; its live streams end when `shutdown` is cancelled.
     pub fn new(service: TaskService, shutdown: CancellationToken) -> Dashboard {
         Dashboard { service, shutdown }
     }

@@ -7,10 +7,12 @@
 pub struct Params(Vec<(String, String)>);
 
 impl Params {
+    /// Decodes a query string or a form body.
     pub fn parse(encoded: &[u8]) -> Params {
         Params(url::form_urlencoded::parse(encoded).into_owned().collect())
     }
 
+    /// The pairs of an optional query string (none: no pairs).
     pub fn from_query(query: Option<String>) -> Params {
         query.map(|q| Params::parse(q.as_bytes())).unwrap_or_default()
     }

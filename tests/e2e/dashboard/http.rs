@@ -110,3 +110,26 @@ async fn exports_download_as_files_and_event_streams_end_after_the_task() {
     assert_eq!(conflict.status(), 409, "a finished task cannot be stopped");
     assert!(conflict.text().await.expect("a page").contains("already ended"));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn open_event_streams_end_without_holding_the_server_when_it_shuts_down() {
+    let site = FixtureSite::start(SiteSpec::standard()).await;
+    site.set_default_fault(Some(crate::fixture::Fault::Hang));
+    let app = TestApp::spawn_tuned(&site, &crate::helpers::Backend::Sqlite, |c| c.shutdown_grace_secs = 1).await;
+    let task = app.start(&["56"], &["bovin"]).await;
+    app.wait_for(&task.id, |p| p.status() == TaskStatus::Running).await;
+    let client = http1();
+    let list = client.get(format!("{}/events?ids={}", app.address, task.id)).send().await.expect("list events");
+    let page = client.get(format!("{}/tasks/{}/events", app.address, task.id)).send().await.expect("task events");
+    let bodies = tokio::spawn(async move { (list.text().await, page.text().await) });
+
+    let stopping = std::time::Instant::now();
+    app.stop().await;
+    assert!(stopping.elapsed() < std::time::Duration::from_secs(15), "stopped in {:?}", stopping.elapsed());
+    let (list, page) = tokio::time::timeout(DEADLINE, bodies).await.expect("the streams end").expect("bodies");
+    for body in [list.expect("list stream"), page.expect("task stream")] {
+        assert!(body.contains("\"status\":\"running\""), "{body}");
+        // No `end`: the browser reconnects to the next server.
+        assert!(!body.contains("event: end"), "{body}");
+    }
+}
