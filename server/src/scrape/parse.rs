@@ -21,9 +21,10 @@ pub struct Card {
 }
 
 /// The cards of a page, in page order. Relative links are resolved against
-/// `origin`, the site's canonical origin.
+/// `origin`, the site's canonical origin. Only the profile's content region
+/// is parsed.
 pub fn parse_cards(profile: &CompiledProfile, html: &str, origin: &Url) -> Vec<Card> {
-    let document = Html::parse_document(html);
+    let document = Html::parse_document(profile.content(html));
     document.select(&profile.card).filter_map(|card| parse_card(profile, card, origin)).collect()
 }
 
@@ -143,6 +144,19 @@ mod tests {
         let links: Vec<_> = cards.iter().map(|c| c.link.as_str()).collect();
         assert_eq!(links, ["https://www.morbihan.gouv.fr/a", "https://www.morbihan.gouv.fr/b"]);
         assert_eq!(cards[1].title, "Second");
+    }
+
+    #[test]
+    fn only_the_content_region_is_read_when_the_page_has_one() {
+        let card = |href: &str| {
+            format!(r#"<div class="fr-card"><h3 class="fr-card__title"><a href="{href}">T</a></h3></div>"#)
+        };
+        let with_main =
+            format!("<header>{}</header><main id=\"contenu\">{}</main><footer></footer>", card("/menu"), card("/doc"));
+        let links: Vec<_> = parse(&with_main).into_iter().map(|c| c.link).collect();
+        assert_eq!(links, ["https://www.morbihan.gouv.fr/doc"]);
+        let without_main = format!("<body>{}{}</body>", card("/a"), card("/b"));
+        assert_eq!(parse(&without_main).len(), 2, "a page without <main> is read whole");
     }
 
     #[test]

@@ -19,6 +19,10 @@ pub struct SiteProfile {
     pub page_step: u32,
     /// Last offset fetched: a site that never runs out of results is cut here.
     pub max_offset: u32,
+    /// Where the results are in a page: only the text from the first start
+    /// marker to the last end marker is parsed (when both are present), which
+    /// spares parsing menus, headers and footers. `None`: the whole page.
+    pub content_region: Option<(String, String)>,
     pub card_selector: String,
     pub title_selector: String,
     pub link_selector: String,
@@ -34,6 +38,9 @@ impl SiteProfile {
             next_page: "/contenu/recherche/(offset)/{offset}/(searchtext)/{keyword}?SearchText={keyword}".into(),
             page_step: 10,
             max_offset: 1000,
+            // DSFR pages keep their content in <main>; the mega-menu, header
+            // and footer are as large as the results.
+            content_region: Some(("<main".into(), "</main>".into())),
             card_selector: "div.fr-card".into(),
             title_selector: ".fr-card__title".into(),
             link_selector: "a[href]".into(),
@@ -90,6 +97,16 @@ impl fmt::Debug for CompiledProfile {
 const KEYWORD: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
 
 impl CompiledProfile {
+    /// The part of a page holding the results: its content region, or the
+    /// whole page when the page lacks the region's markers.
+    pub fn content<'a>(&self, html: &'a str) -> &'a str {
+        let Some((start, end)) = &self.profile.content_region else { return html };
+        match (html.find(start.as_str()), html.rfind(end.as_str())) {
+            (Some(from), Some(to)) if from < to => &html[from..to + end.len()],
+            _ => html,
+        }
+    }
+
     /// The path and query of the result page at `offset` (0 for the first).
     pub fn page_path(&self, keyword: &str, offset: u32) -> String {
         let keyword = utf8_percent_encode(keyword, KEYWORD).to_string();

@@ -1,0 +1,61 @@
+//! `scrape-bench`: the measurements `bench/run.sh` needs beyond whole-command
+//! timings — the parse floor of the engine, and the server at scale.
+
+mod parse;
+mod process;
+mod scale;
+mod seed;
+mod slow_site;
+mod stats;
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(name = "scrape-bench", about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Per-page parse time of the engine on the fixture's workload pages, on one core.
+    Parse {
+        manifest: PathBuf,
+        site_dir: PathBuf,
+        #[arg(long, default_value = "bovin,porcin,volaille")]
+        keywords: String,
+        #[arg(long, default_value_t = 3)]
+        repeat: usize,
+    },
+    /// The server at scale: ListTasks latency over many stored tasks, 1,000
+    /// progress subscribers, StartTask from 32 clients, start-up time, idle RSS.
+    /// Prints one JSON object per measurement.
+    Scale {
+        /// The release `scrape-server` binary to measure.
+        #[arg(long)]
+        server_bin: PathBuf,
+        /// Where databases and logs go.
+        #[arg(long)]
+        work_dir: PathBuf,
+        /// Numbers of stored tasks for the ListTasks measurements.
+        #[arg(long, default_value = "10000 100000 1000000")]
+        sizes: String,
+        /// An admin URL of a PostgreSQL server to measure on too (a database is created).
+        #[arg(long)]
+        postgres: Option<String>,
+    },
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    match Cli::parse().command {
+        Command::Parse { manifest, site_dir, keywords, repeat } => parse::run(&manifest, &site_dir, &keywords, repeat),
+        Command::Scale { server_bin, work_dir, sizes, postgres } => {
+            let sizes = sizes.split_whitespace().map(str::parse).collect::<Result<Vec<usize>, _>>()?;
+            scale::run(&server_bin, &work_dir, &sizes, postgres.as_deref()).await
+        }
+    }
+}

@@ -1,0 +1,75 @@
+//! A `scrape-server` process under measurement: its start-up, its memory and
+//! CPU from /proc, and a clean stop.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use scrape_client::Client;
+
+/// A running server.
+pub struct Server {
+    child: tokio::process::Child,
+    pub address: String,
+    pub client: Client,
+    /// From spawn to the first SERVING health answer.
+    pub startup: Duration,
+}
+
+impl Server {
+    pub async fn spawn(bin: &Path, args: &[String], log: &Path) -> anyhow::Result<Server> {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+        let address = format!("http://127.0.0.1:{port}");
+        let started = Instant::now();
+        let child = tokio::process::Command::new(bin)
+            .arg(format!("--listen=127.0.0.1:{port}"))
+            .args(args)
+            .env("RUST_LOG", "warn")
+            .stderr(std::fs::File::create(log)?)
+            .kill_on_drop(true)
+            .spawn()
+            .with_context(|| format!("starting {}", bin.display()))?;
+        let deadline = Instant::now() + Duration::from_secs(120);
+        let client = loop {
+            if let Ok(client) = Client::connect(&address).await
+                && client.health().await.unwrap_or(false)
+            {
+                break client;
+            }
+            anyhow::ensure!(Instant::now() < deadline, "the server did not start; see {}", log.display());
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        };
+        Ok(Server { child, address, client, startup: started.elapsed() })
+    }
+
+    fn pid(&self) -> anyhow::Result<u32> {
+        self.child.id().context("the server has exited")
+    }
+
+    /// Resident memory now and at its peak, in MB.
+    pub fn memory_mb(&self) -> anyhow::Result<(f64, f64)> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid()?))?;
+        let kb = |field: &str| -> anyhow::Result<f64> {
+            let line = status.lines().find(|l| l.starts_with(field)).with_context(|| field.to_owned())?;
+            Ok(line.split_whitespace().nth(1).context("value")?.parse::<f64>()? / 1024.0)
+        };
+        Ok((kb("VmRSS:")?, kb("VmHWM:")?))
+    }
+
+    /// CPU seconds used so far (user + system).
+    pub fn cpu_seconds(&self) -> anyhow::Result<f64> {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.pid()?))?;
+        // Fields after the command name, which is in parentheses.
+        let rest = stat.rsplit_once(')').context("stat")?.1;
+        let fields: Vec<&str> = rest.split_whitespace().collect();
+        let ticks: f64 = fields[11].parse::<f64>()? + fields[12].parse::<f64>()?;
+        Ok(ticks / 100.0)
+    }
+
+    pub async fn stop(mut self) -> anyhow::Result<()> {
+        let pid = self.pid()?.to_string();
+        std::process::Command::new("kill").args(["-TERM", &pid]).status()?;
+        tokio::time::timeout(Duration::from_secs(60), self.child.wait()).await??;
+        Ok(())
+    }
+}
