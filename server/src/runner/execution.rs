@@ -15,9 +15,9 @@ use tokio_util::sync::CancellationToken;
 use crate::catalog::Prefecture;
 use crate::domain::{Counters, EventKind, ExportSpec, Progress, Task, TaskId, TaskStatus};
 use crate::export;
-use crate::runner::sink::StoreSink;
+use crate::runner::sink::CollectedCards;
 use crate::runner::{Inner, Running};
-use crate::scrape::{CardFilter, OperationReport};
+use crate::scrape::{Card, CardFilter, OperationReport};
 use crate::store::{Claim, LeaseState, Notice, OperationRecord, StoreError};
 
 /// Longest pause between two attempts at a store call while the database
@@ -287,18 +287,15 @@ async fn run_operation(run: Arc<TaskRun>, operation: Operation) -> bool {
         p.current_keyword = Some(keyword.clone());
     });
     run.inner.announce(&run.progress.borrow());
-    let mut sink = StoreSink {
-        store: run.inner.store.clone(),
-        cancel: run.cancel.clone(),
-        task: run.id,
-        prefecture_code: prefecture.code.clone(),
-        keyword: keyword.clone(),
-    };
+    let mut sink = CollectedCards::default();
     let outcome =
         run.inner.scraper.run_operation(&prefecture.domain, &keyword, &run.filter, &run.cancel, &mut sink).await;
     let counters = match outcome {
-        Ok(report) => record(&run, &prefecture, &keyword, report).await,
-        Err(_cancelled) => None,
+        Ok(report) => record(&run, &prefecture, &keyword, report, &sink.cards).await,
+        Err(_cancelled) => {
+            keep_partial(&run, &prefecture, &keyword, &sink.cards).await;
+            None
+        }
     };
     let ran = counters.is_some();
     run.progress.send_modify(|p| {
@@ -314,7 +311,28 @@ async fn run_operation(run: Arc<TaskRun>, operation: Operation) -> bool {
     ran
 }
 
-async fn record(run: &TaskRun, prefecture: &Prefecture, keyword: &str, report: OperationReport) -> Option<Counters> {
+/// Keeps what a stopped operation found; the operation itself is not
+/// recorded, so a restart or a resumption runs it again.
+async fn keep_partial(run: &TaskRun, prefecture: &Prefecture, keyword: &str, cards: &[Card]) {
+    if cards.is_empty() {
+        return;
+    }
+    let stored = retry_unavailable(&run.inner.abort, || {
+        run.inner.store.store_cards(run.id, &prefecture.code, keyword, cards, Utc::now())
+    })
+    .await;
+    if let Err(e) = stored {
+        tracing::warn!(task = %run.id, error = %e, "could not keep a stopped operation's cards");
+    }
+}
+
+async fn record(
+    run: &TaskRun,
+    prefecture: &Prefecture,
+    keyword: &str,
+    report: OperationReport,
+    cards: &[Card],
+) -> Option<Counters> {
     if let Some(error) = &report.error {
         tracing::warn!(task = %run.id, prefecture = %prefecture.code, keyword, error, "operation failed");
     }
@@ -326,7 +344,9 @@ async fn record(run: &TaskRun, prefecture: &Prefecture, keyword: &str, report: O
         duration: report.duration,
         error: report.error,
     };
-    match retry_unavailable(&run.inner.abort, || run.inner.store.record_operation(run.id, &record, Utc::now())).await {
+    let written =
+        retry_unavailable(&run.inner.abort, || run.inner.store.record_operation(run.id, &record, cards, Utc::now()));
+    match written.await {
         Ok(counters) => Some(counters),
         Err(e) => {
             tracing::error!(task = %run.id, error = %e, "could not record an operation; it runs again on resumption");

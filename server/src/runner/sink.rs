@@ -1,28 +1,19 @@
-//! Where the engine's pages go: the store, under the task and operation
-//! that found them.
+//! Where the engine's pages go while an operation runs: kept in memory and
+//! written with the operation's record in one transaction when it ends (or,
+//! when it is stopped, written alone so that what it found stays).
 
-use chrono::Utc;
-
-use crate::domain::TaskId;
 use crate::scrape::{Card, PageSink};
-use crate::store::Store;
 
-/// Stores the pages of one operation.
-pub(super) struct StoreSink {
-    pub store: Store,
-    /// The operation's token: a stop gives up waiting for the store.
-    pub cancel: tokio_util::sync::CancellationToken,
-    pub task: TaskId,
-    pub prefecture_code: String,
-    pub keyword: String,
+/// The cards of one operation so far (at most the profile's page limit
+/// times the cards of a page).
+#[derive(Debug, Default)]
+pub(super) struct CollectedCards {
+    pub cards: Vec<Card>,
 }
 
-impl PageSink for StoreSink {
+impl PageSink for CollectedCards {
     async fn store(&mut self, cards: Vec<Card>) -> Result<(), String> {
-        super::execution::retry_unavailable(&self.cancel, || {
-            self.store.store_page(self.task, &self.prefecture_code, &self.keyword, &cards, Utc::now())
-        })
-        .await
-        .map_err(|e| e.to_string())
+        self.cards.extend(cards);
+        Ok(())
     }
 }

@@ -6,11 +6,11 @@ use diesel::prelude::*;
 use diesel_async::{AsyncConnection, RunQueryDsl};
 
 use crate::domain::TaskId;
-use crate::domain::text::fold;
 use crate::scrape::Card;
-use crate::store::convert::{from_micros, to_date, to_micros};
-use crate::store::models::{DocumentRow, TaskDocumentRow};
+use crate::store::convert::{from_micros, to_micros};
+use crate::store::models::DocumentRow;
 use crate::store::schema::{documents, task_documents};
+use crate::store::write::{self, CardRows};
 use crate::store::{Backend, Store, StoreError, with_conn};
 
 /// A stored document as one task found it.
@@ -48,11 +48,22 @@ pub enum DocumentCursor {
     Global { first_seen_at: i64, link: String },
 }
 
+/// Batch inserts of cards on PostgreSQL, inside the caller's transaction.
+pub(crate) async fn insert_cards(
+    conn: &mut diesel_async::AsyncPgConnection,
+    rows: &CardRows,
+) -> Result<(), StoreError> {
+    diesel::insert_into(documents::table).values(&rows.docs).on_conflict_do_nothing().execute(conn).await?;
+    diesel::insert_into(task_documents::table).values(&rows.links).on_conflict_do_nothing().execute(conn).await?;
+    Ok(())
+}
+
 impl Store {
-    /// Stores one page of cards found by a task's operation, in one
-    /// transaction: documents seen for the first time are inserted (and
-    /// attributed to this operation), every card is linked to the task.
-    pub async fn store_page(
+    /// Stores cards found by a task's operation without recording the
+    /// operation (what a stopped operation had found), in one transaction:
+    /// documents seen for the first time are inserted (and attributed to
+    /// this operation), every card is linked to the task.
+    pub async fn store_cards(
         &self,
         task: TaskId,
         prefecture_code: &str,
@@ -60,65 +71,18 @@ impl Store {
         cards: &[Card],
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        let task_id = task.to_string();
-        let now_us = to_micros(now);
-        let docs: Vec<DocumentRow> = cards
-            .iter()
-            .map(|card| DocumentRow {
-                link: card.link.clone(),
-                title: card.title.clone(),
-                description: card.description.clone(),
-                published_on: to_date(card.published_on),
-                date_label: card.date_label.clone(),
-                prefecture_code: prefecture_code.to_owned(),
-                keyword: keyword.to_owned(),
-                first_task_id: task_id.clone(),
-                first_seen_at: now_us,
-                search_text: format!("{} {}", fold(&card.title), fold(&card.description)),
-            })
-            .collect();
-        let links: Vec<TaskDocumentRow<'_>> = cards
-            .iter()
-            .map(|card| TaskDocumentRow { task_id: &task_id, prefecture_code, keyword, link: &card.link })
-            .collect();
+        let rows = CardRows::new(&task.to_string(), prefecture_code, keyword, cards, to_micros(now));
         match &self.backend {
-            // Row by row on one blocking hop: SQLite has no batch upsert in
-            // diesel, and its statements are cheap once prepared.
             Backend::Sqlite { writer, .. } => {
                 let mut conn = writer.get().await.map_err(StoreError::from_pool)?;
-                let links: Vec<(String, String)> =
-                    links.iter().map(|l| (l.link.to_owned(), l.task_id.to_owned())).collect();
-                let (prefecture_code, keyword) = (prefecture_code.to_owned(), keyword.to_owned());
                 conn.spawn_blocking(move |conn| {
-                    conn.immediate_transaction(|conn| {
-                        for doc in &docs {
-                            let insert = diesel::insert_into(documents::table).values(doc).on_conflict_do_nothing();
-                            diesel::RunQueryDsl::execute(insert, conn)?;
-                        }
-                        for (link, task_id) in &links {
-                            let row =
-                                TaskDocumentRow { task_id, prefecture_code: &prefecture_code, keyword: &keyword, link };
-                            let insert =
-                                diesel::insert_into(task_documents::table).values(&row).on_conflict_do_nothing();
-                            diesel::RunQueryDsl::execute(insert, conn)?;
-                        }
-                        Ok(())
-                    })
+                    conn.immediate_transaction(|conn| write::sqlite::insert_cards(conn, &rows))
                 })
                 .await?;
             }
             Backend::Postgres { pool } => {
                 let mut conn = pool.get().await.map_err(StoreError::from_pool)?;
-                conn.transaction::<_, StoreError, _>(async |conn| {
-                    diesel::insert_into(documents::table).values(&docs).on_conflict_do_nothing().execute(conn).await?;
-                    diesel::insert_into(task_documents::table)
-                        .values(&links)
-                        .on_conflict_do_nothing()
-                        .execute(conn)
-                        .await?;
-                    Ok(())
-                })
-                .await?;
+                conn.transaction::<_, StoreError, _>(async |conn| insert_cards(conn, &rows).await).await?;
             }
         }
         Ok(())

@@ -18,6 +18,7 @@ pub mod schema;
 #[cfg(test)]
 mod state_machine;
 mod tasks;
+mod write;
 
 use std::time::Duration;
 

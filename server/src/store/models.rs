@@ -66,11 +66,11 @@ pub(crate) struct DocumentRow {
 
 #[derive(Debug, Clone, Insertable)]
 #[diesel(table_name = task_documents)]
-pub(crate) struct TaskDocumentRow<'a> {
-    pub task_id: &'a str,
-    pub prefecture_code: &'a str,
-    pub keyword: &'a str,
-    pub link: &'a str,
+pub(crate) struct LinkRow {
+    pub task_id: String,
+    pub prefecture_code: String,
+    pub keyword: String,
+    pub link: String,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable)]

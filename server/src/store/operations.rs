@@ -8,11 +8,14 @@ use diesel::prelude::*;
 use diesel_async::{AsyncConnection, RunQueryDsl};
 
 use crate::domain::{Counters, EventKind, TaskId};
+use crate::scrape::Card;
 use crate::store::convert::to_micros;
+use crate::store::documents::insert_cards;
 use crate::store::events::event_row;
 use crate::store::models::{OperationRow, TaskRow};
 use crate::store::schema::{documents, operations, task_events, tasks};
-use crate::store::{Store, StoreError, with_conn};
+use crate::store::write::{self, CardRows, OperationWrite};
+use crate::store::{Backend, Store, StoreError, with_conn};
 
 /// The outcome of one operation, to record.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,68 +51,76 @@ pub struct RecordedOperation {
 }
 
 impl Store {
-    /// Records an operation and adds it to the task's counters, unless it was
-    /// recorded already (a resumed task re-running it); returns the task's
-    /// counters after the write.
+    /// Records an operation with the cards it found and adds it to the
+    /// task's counters, in one transaction, unless it was recorded already
+    /// (a resumed task re-running it); returns the task's counters after the
+    /// write.
     pub async fn record_operation(
         &self,
         task: TaskId,
         record: &OperationRecord,
+        cards: &[Card],
         now: DateTime<Utc>,
     ) -> Result<Counters, StoreError> {
         let task_id = task.to_string();
         let now_us = to_micros(now);
-        let failed = record.error.is_some();
-        let row: TaskRow = with_conn!(self, writer, |conn| {
-            conn.transaction::<_, StoreError, _>(async |conn| {
-                let new_documents: i64 = documents::table
-                    .filter(documents::first_task_id.eq(&task_id))
-                    .filter(documents::prefecture_code.eq(&record.prefecture_code))
-                    .filter(documents::keyword.eq(&record.keyword))
-                    .count()
-                    .get_result(conn)
-                    .await?;
-                let items_found = i64::try_from(record.items_found).unwrap_or(i64::MAX);
-                let pages = i32::try_from(record.pages_fetched).unwrap_or(i32::MAX);
-                let inserted = diesel::insert_into(operations::table)
-                    .values(&OperationRow {
-                        task_id: task_id.clone(),
-                        prefecture_code: record.prefecture_code.clone(),
-                        keyword: record.keyword.clone(),
-                        items_found,
-                        new_documents,
-                        pages_fetched: pages,
-                        duration_ms: i64::try_from(record.duration.as_millis()).unwrap_or(i64::MAX),
-                        error: record.error.clone(),
-                        finished_at: now_us,
-                    })
-                    .on_conflict_do_nothing()
-                    .execute(conn)
-                    .await?;
-                if inserted == 1 {
-                    diesel::update(tasks::table.find(&task_id))
-                        .set((
-                            tasks::completed_operations.eq(tasks::completed_operations + 1),
-                            tasks::failed_operations.eq(tasks::failed_operations + i32::from(failed)),
-                            tasks::items_found.eq(tasks::items_found + items_found),
-                            tasks::new_documents.eq(tasks::new_documents + new_documents),
-                            tasks::pages_fetched.eq(tasks::pages_fetched + i64::from(pages)),
-                            tasks::updated_at.eq(now_us),
-                        ))
+        let write = OperationWrite {
+            operation: OperationRow {
+                task_id: task_id.clone(),
+                prefecture_code: record.prefecture_code.clone(),
+                keyword: record.keyword.clone(),
+                items_found: i64::try_from(record.items_found).unwrap_or(i64::MAX),
+                new_documents: 0,
+                pages_fetched: i32::try_from(record.pages_fetched).unwrap_or(i32::MAX),
+                duration_ms: i64::try_from(record.duration.as_millis()).unwrap_or(i64::MAX),
+                error: record.error.clone(),
+                finished_at: now_us,
+            },
+            cards: CardRows::new(&task_id, &record.prefecture_code, &record.keyword, cards, now_us),
+            event: record.error.as_ref().map(|error| {
+                let message = format!("{} / {}: {error}", record.prefecture_code, record.keyword);
+                event_row(&task_id, EventKind::OperationFailed, message, now)
+            }),
+            now_us,
+        };
+        let row: TaskRow = match &self.backend {
+            Backend::Sqlite { writer, .. } => {
+                let mut conn = writer.get().await.map_err(StoreError::from_pool)?;
+                conn.spawn_blocking(move |conn| conn.immediate_transaction(|conn| write::sqlite::record(conn, &write)))
+                    .await?
+            }
+            Backend::Postgres { pool } => {
+                let mut conn = pool.get().await.map_err(StoreError::from_pool)?;
+                conn.transaction::<_, StoreError, _>(async |conn| {
+                    insert_cards(conn, &write.cards).await?;
+                    let op = &write.operation;
+                    let new_documents: i64 = documents::table
+                        .filter(documents::first_task_id.eq(&op.task_id))
+                        .filter(documents::prefecture_code.eq(&op.prefecture_code))
+                        .filter(documents::keyword.eq(&op.keyword))
+                        .count()
+                        .get_result(conn)
+                        .await?;
+                    let row = OperationRow { new_documents, ..op.clone() };
+                    let inserted = diesel::insert_into(operations::table)
+                        .values(&row)
+                        .on_conflict_do_nothing()
                         .execute(conn)
                         .await?;
-                    if let Some(error) = &record.error {
-                        let message = format!("{} / {}: {error}", record.prefecture_code, record.keyword);
-                        diesel::insert_into(task_events::table)
-                            .values(&event_row(&task_id, EventKind::OperationFailed, message, now))
+                    if inserted == 1 {
+                        diesel::update(tasks::table.find(&op.task_id))
+                            .set(write::counters(&row, write.now_us))
                             .execute(conn)
                             .await?;
+                        if let Some(event) = &write.event {
+                            diesel::insert_into(task_events::table).values(event).execute(conn).await?;
+                        }
                     }
-                }
-                Ok(tasks::table.find(&task_id).select(TaskRow::as_select()).first(conn).await?)
-            })
-            .await?
-        });
+                    Ok(tasks::table.find(&op.task_id).select(TaskRow::as_select()).first(conn).await?)
+                })
+                .await?
+            }
+        };
         Ok(crate::domain::Task::try_from(row)?.counters)
     }
 
