@@ -3,7 +3,7 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use scrape_client::{Client, pb};
 use serde_json::json;
 use tokio_stream::StreamExt;
@@ -48,8 +48,9 @@ fn sqlite_url(dir: &Path, name: &str) -> String {
 async fn fresh_postgres(admin: &str, name: &str) -> anyhow::Result<String> {
     let database = format!("scrape_bench_{name}");
     let mut conn = AsyncPgConnection::establish(admin).await?;
-    conn.batch_execute(&format!("DROP DATABASE IF EXISTS {database} WITH (FORCE); CREATE DATABASE {database};"))
-        .await?;
+    // One statement per call: DROP and CREATE DATABASE refuse a transaction block.
+    diesel::sql_query(format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)")).execute(&mut conn).await?;
+    diesel::sql_query(format!("CREATE DATABASE {database}")).execute(&mut conn).await?;
     let mut url = url::Url::parse(admin)?;
     url.set_path(&database);
     Ok(url.to_string())
@@ -193,8 +194,12 @@ async fn list_tasks(bin: &Path, dir: &Path, url: &str, backend: &str, size: usiz
     let page = |request: pb::ListTasksRequest| async move {
         let t = Instant::now();
         let response = client.list_tasks(request).await?;
-        anyhow::ensure!(!response.tasks.is_empty(), "an empty page");
-        anyhow::Ok(t.elapsed())
+        anyhow::Ok((t.elapsed(), response.tasks.len()))
+    };
+    let full_page = |request: pb::ListTasksRequest| async move {
+        let (elapsed, found) = page(request).await?;
+        anyhow::ensure!(found > 0, "an empty page");
+        anyhow::Ok(elapsed)
     };
     let mut rng = 0x2545_f491_4f6c_dd1d_u64;
     let mut random_time = || {
@@ -211,9 +216,9 @@ async fn list_tasks(bin: &Path, dir: &Path, url: &str, backend: &str, size: usiz
     let mut next = Vec::new();
     let mut query = Vec::new();
     for _ in 0..LIST_SAMPLES {
-        first.push(page(pb::ListTasksRequest { page_size: 50, ..Default::default() }).await?);
+        first.push(full_page(pb::ListTasksRequest { page_size: 50, ..Default::default() }).await?);
         failed.push(
-            page(pb::ListTasksRequest {
+            full_page(pb::ListTasksRequest {
                 page_size: 50,
                 statuses: vec![pb::TaskStatus::Failed as i32],
                 ..Default::default()
@@ -221,8 +226,12 @@ async fn list_tasks(bin: &Path, dir: &Path, url: &str, backend: &str, size: usiz
             .await?,
         );
         deep.push(
-            page(pb::ListTasksRequest { page_size: 50, created_before: Some(random_time()), ..Default::default() })
-                .await?,
+            full_page(pb::ListTasksRequest {
+                page_size: 50,
+                created_before: Some(random_time()),
+                ..Default::default()
+            })
+            .await?,
         );
         let t = Instant::now();
         let one = client.list_tasks(pb::ListTasksRequest { page_size: 50, ..Default::default() }).await?;
@@ -232,14 +241,27 @@ async fn list_tasks(bin: &Path, dir: &Path, url: &str, backend: &str, size: usiz
         anyhow::ensure!(!second.tasks.is_empty());
         next.push(t.elapsed() / 2);
     }
+    let (mut rare, mut by_id) = (Vec::new(), Vec::new());
+    let oldest = seed::task_id(1);
     for _ in 0..20 {
-        query.push(page(pb::ListTasksRequest { page_size: 50, query: "volaille".into(), ..Default::default() }).await?);
+        query.push(
+            full_page(pb::ListTasksRequest { page_size: 50, query: "volaille".into(), ..Default::default() }).await?,
+        );
+        // One task in 100,000 has this keyword.
+        rare.push(page(pb::ListTasksRequest { page_size: 50, query: "caprin".into(), ..Default::default() }).await?.0);
+        // A pasted task id, of the oldest task.
+        let (elapsed, found) =
+            page(pb::ListTasksRequest { page_size: 50, query: oldest.clone(), ..Default::default() }).await?;
+        anyhow::ensure!(found == 1, "the id search found {found} tasks");
+        by_id.push(elapsed);
     }
     kinds.push(("first_page", first));
     kinds.push(("status_failed", failed));
     kinds.push(("page_at_random_depth", deep));
     kinds.push(("next_page_token", next));
-    kinds.push(("text_query", query));
+    kinds.push(("text_query_common", query));
+    kinds.push(("text_query_rare", rare));
+    kinds.push(("task_id_query", by_id));
     server.stop().await?;
     let mut result = json!({
         "measure": "list_tasks",

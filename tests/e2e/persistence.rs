@@ -108,6 +108,13 @@ async fn list_filters_combine_and_pages_stay_exact_while_tasks_are_inserted(back
     assert_eq!(query(&morbihan.id[24..]).await, [morbihan.id.as_str()]);
     assert_eq!(query("2B").await, [everywhere.id.clone(), corse.id.clone()]);
     assert!(query("ornithorynque").await.is_empty());
+    // A whole id, pasted as it is, finds its task by key.
+    assert_eq!(query(&corse.id).await, [corse.id.as_str()]);
+    // A deleted task leaves the search index too.
+    let gone = start(vec!["ornithorynque"], vec![], vec!["29"]).await.expect("start");
+    assert_eq!(query("ornithorynque").await, [gone.id.as_str()]);
+    app.client.delete_task(&gone.id).await.expect("delete");
+    assert!(query("ornithorynque").await.is_empty());
 
     let after_corse = pb::ListTasksRequest { created_after: corse.created_at, ..Default::default() };
     assert_eq!(

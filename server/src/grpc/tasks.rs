@@ -150,7 +150,8 @@ impl TaskServiceApi for TaskApi {
         if !violations.is_empty() {
             return Err(invalid_argument(violations));
         }
-        let filter = TaskFilter { statuses, created_after, created_before, query, query_names_a_place: false };
+        let filter =
+            TaskFilter { statuses, created_after, created_before, query, query_names_a_place: false, id: None };
         let page = self.service.list_tasks(filter, size, token).await?;
         let wire = self.wire();
         Ok(Response::new(pb::ListTasksResponse {

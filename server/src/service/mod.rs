@@ -128,6 +128,10 @@ impl TaskService {
         page_size: usize,
         page_token: Option<TaskCursor>,
     ) -> Result<Page<Task>, ServiceError> {
+        // A whole task id is looked up by key.
+        if let Some(id) = filter.query.as_deref().and_then(|q| q.parse::<TaskId>().ok()) {
+            filter.id = Some(id.to_string());
+        }
         filter.query = filter.query.map(|q| fold(&q)).filter(|q| !q.is_empty());
         // Tasks over every prefecture do not list them in their search text.
         filter.query_names_a_place = filter.query.as_deref().is_some_and(|q| self.names_a_place(q));

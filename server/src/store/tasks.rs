@@ -37,6 +37,8 @@ pub struct TaskFilter {
     /// The query names a prefecture or region: tasks over every prefecture
     /// match it too.
     pub query_names_a_place: bool,
+    /// The query is a whole task id: only that task (found by its key).
+    pub id: Option<String>,
 }
 
 /// Where a page of tasks starts: strictly after this task in the
@@ -145,6 +147,14 @@ impl Store {
     ) -> Result<Vec<Task>, StoreError> {
         let statuses: Vec<&str> = filter.statuses.iter().map(|s| s.as_str()).collect();
         let pattern = filter.query.as_deref().map(like_pattern);
+        // A rare word is looked up in the trigram index; a common one is
+        // found fastest by walking the newest tasks until the page is full.
+        let indexed = match filter.query.as_deref() {
+            Some(query) if !filter.query_names_a_place && filter.id.is_none() => {
+                self.rare_in_search_index(query).await?
+            }
+            _ => None,
+        };
         let rows: Vec<TaskRow> = with_conn!(self, reader, |conn| {
             let mut query = tasks::table.select(TaskRow::as_select()).into_boxed();
             if !statuses.is_empty() {
@@ -156,7 +166,17 @@ impl Store {
             if let Some(before) = filter.created_before {
                 query = query.filter(tasks::created_at.lt(to_micros(before)));
             }
-            if let Some(pattern) = &pattern {
+            if let Some(id) = &filter.id {
+                query = query.filter(tasks::id.eq(id));
+            } else if let Some(phrase) = &indexed {
+                query = query.filter(
+                    diesel::dsl::sql::<diesel::sql_types::Bool>(
+                        "tasks.rowid IN (SELECT rowid FROM tasks_search WHERE tasks_search MATCH ",
+                    )
+                    .bind::<diesel::sql_types::Text, _>(phrase.clone())
+                    .sql(")"),
+                );
+            } else if let Some(pattern) = &pattern {
                 let matches = tasks::search_text.like(pattern).escape('\\');
                 if filter.query_names_a_place {
                     query = query.filter(matches.or(tasks::prefectures.eq("[]").and(tasks::regions.eq("[]"))));
@@ -178,6 +198,32 @@ impl Store {
                 .await?
         });
         rows.into_iter().map(Task::try_from).collect()
+    }
+
+    /// On SQLite, the trigram-index phrase for `query` when few tasks match
+    /// it (then the index finds them faster than a walk through every task).
+    async fn rare_in_search_index(&self, query: &str) -> Result<Option<String>, StoreError> {
+        /// Above this many matches, walking the newest tasks fills a page sooner.
+        const RARE: i64 = 2000;
+        let Backend::Sqlite { readers, .. } = &self.backend else { return Ok(None) };
+        // Trigrams need three characters.
+        if query.chars().count() < 3 {
+            return Ok(None);
+        }
+        #[derive(QueryableByName)]
+        struct Matches {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        let phrase = format!("\"{}\"", query.replace('"', "\"\""));
+        let mut conn = readers.get().await.map_err(StoreError::from_pool)?;
+        let matches: Matches = diesel::sql_query(format!(
+            "SELECT count(*) AS n FROM (SELECT rowid FROM tasks_search WHERE tasks_search MATCH ? LIMIT {RARE})"
+        ))
+        .bind::<diesel::sql_types::Text, _>(&phrase)
+        .get_result(&mut *conn)
+        .await?;
+        Ok((matches.n < RARE).then_some(phrase))
     }
 
     /// Claims the oldest task waiting for a worker: a pending one, or a

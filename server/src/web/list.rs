@@ -134,7 +134,7 @@ fn filter(params: &Params) -> Result<(TaskFilter, Option<crate::store::TaskCurso
     let query = query(params.raw("q"), &mut violations);
     let cursor = token(task_cursor(params.raw("page")), &mut violations);
     violations.into_result(())?;
-    Ok((TaskFilter { statuses, created_after, created_before, query, query_names_a_place: false }, cursor))
+    Ok((TaskFilter { statuses, created_after, created_before, query, query_names_a_place: false, id: None }, cursor))
 }
 
 /// Midnight UTC of a `YYYY-MM-DD` day, `plus_days` later.
