@@ -1,6 +1,12 @@
 //! `scrape-server`: configuration → telemetry → serve until SIGINT/SIGTERM.
 
 use anyhow::Context;
+
+/// Parsing pages allocates many small nodes from every worker thread at once:
+/// mimalloc's per-thread heaps avoid the system allocator's arena locks.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use clap::Parser;
 use scrape_server::config::Config;
 

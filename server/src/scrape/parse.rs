@@ -53,17 +53,21 @@ fn parse_card(profile: &CompiledProfile, card: ElementRef<'_>, origin: &Url) -> 
 /// are: `d'<strong>élevage</strong>` reads `d'élevage`.
 fn text_of(element: ElementRef<'_>) -> String {
     let mut out = String::new();
+    // A space is owed between the last word written and the next one.
     let mut space = false;
-    for ch in element.text().flat_map(str::chars) {
-        if ch.is_whitespace() {
-            space = !out.is_empty();
-        } else {
-            if space {
-                out.push(' ');
-                space = false;
-            }
-            out.push(ch);
+    for node in element.text().filter(|node| !node.is_empty()) {
+        if node.starts_with(char::is_whitespace) {
+            space = true;
         }
+        for word in node.split_whitespace() {
+            if space && !out.is_empty() {
+                out.push(' ');
+            }
+            out.push_str(word);
+            space = true;
+        }
+        // Words of one node are separated; the next node may glue on.
+        space = node.ends_with(char::is_whitespace);
     }
     out
 }

@@ -101,7 +101,10 @@ impl CompiledProfile {
     /// whole page when the page lacks the region's markers.
     pub fn content<'a>(&self, html: &'a str) -> &'a str {
         let Some((start, end)) = &self.profile.content_region else { return html };
-        match (html.find(start.as_str()), html.rfind(end.as_str())) {
+        // memchr's vectorised search: the markers are looked for in every page.
+        let bytes = html.as_bytes();
+        match (memchr::memmem::find(bytes, start.as_bytes()), memchr::memmem::rfind(bytes, end.as_bytes())) {
+            // Both markers are ASCII, so both offsets are character boundaries.
             (Some(from), Some(to)) if from < to => &html[from..to + end.len()],
             _ => html,
         }
