@@ -51,6 +51,11 @@ pub fn from_status(field: &str, value: i32, violations: &mut Violations) -> Opti
     status
 }
 
+/// The `statuses` field of a request; each bad value is a violation.
+pub fn from_statuses(values: &[i32], violations: &mut Violations) -> Vec<TaskStatus> {
+    values.iter().enumerate().filter_map(|(i, s)| from_status(&format!("statuses[{i}]"), *s, violations)).collect()
+}
+
 pub fn export_format(format: ExportFormat) -> pb::ExportFormat {
     match format {
         ExportFormat::Pretty => pb::ExportFormat::Pretty,

@@ -129,12 +129,7 @@ impl TaskServiceApi for TaskApi {
     ) -> Result<Response<pb::ListTasksResponse>, Status> {
         let req = request.into_inner();
         let mut violations = Violations::new();
-        let statuses = req
-            .statuses
-            .iter()
-            .enumerate()
-            .filter_map(|(i, s)| convert::from_status(&format!("statuses[{i}]"), *s, &mut violations))
-            .collect();
+        let statuses = convert::from_statuses(&req.statuses, &mut violations);
         let created_after =
             req.created_after.as_ref().and_then(|t| convert::from_timestamp("created_after", t, &mut violations));
         let created_before =
@@ -197,12 +192,7 @@ impl TaskServiceApi for TaskApi {
     ) -> Result<Response<pb::PurgeTasksResponse>, Status> {
         let req = request.into_inner();
         let mut violations = Violations::new();
-        let statuses = req
-            .statuses
-            .iter()
-            .enumerate()
-            .filter_map(|(i, s)| convert::from_status(&format!("statuses[{i}]"), *s, &mut violations))
-            .collect();
+        let statuses = convert::from_statuses(&req.statuses, &mut violations);
         let before =
             req.completed_before.as_ref().and_then(|t| convert::from_timestamp("completed_before", t, &mut violations));
         violations.into_result(()).map_err(invalid_argument)?;

@@ -13,7 +13,7 @@ use crate::store::convert::to_micros;
 use crate::store::documents::insert_cards;
 use crate::store::events::event_row;
 use crate::store::models::{OperationRow, TaskRow};
-use crate::store::schema::{documents, operations, task_events, tasks};
+use crate::store::schema::{operations, task_events, tasks};
 use crate::store::write::{self, CardRows, OperationWrite};
 use crate::store::{Backend, Store, StoreError, with_conn};
 
@@ -94,13 +94,10 @@ impl Store {
                 conn.transaction::<_, StoreError, _>(async |conn| {
                     insert_cards(conn, &write.cards).await?;
                     let op = &write.operation;
-                    let new_documents: i64 = documents::table
-                        .filter(documents::first_task_id.eq(&op.task_id))
-                        .filter(documents::prefecture_code.eq(&op.prefecture_code))
-                        .filter(documents::keyword.eq(&op.keyword))
-                        .count()
-                        .get_result(conn)
-                        .await?;
+                    let new_documents: i64 =
+                        write::first_found_by(op.task_id.clone(), op.prefecture_code.clone(), op.keyword.clone())
+                            .get_result(conn)
+                            .await?;
                     let row = OperationRow { new_documents, ..op.clone() };
                     let inserted = diesel::insert_into(operations::table)
                         .values(&row)

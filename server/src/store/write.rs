@@ -82,12 +82,8 @@ pub(crate) mod sqlite {
     pub fn record(conn: &mut SqliteConnection, write: &OperationWrite) -> QueryResult<TaskRow> {
         insert_cards(conn, &write.cards)?;
         let op = &write.operation;
-        let new_documents: i64 = documents::table
-            .filter(documents::first_task_id.eq(&op.task_id))
-            .filter(documents::prefecture_code.eq(&op.prefecture_code))
-            .filter(documents::keyword.eq(&op.keyword))
-            .count()
-            .get_result(conn)?;
+        let new_documents: i64 =
+            first_found_by(op.task_id.clone(), op.prefecture_code.clone(), op.keyword.clone()).get_result(conn)?;
         let row = OperationRow { new_documents, ..op.clone() };
         let inserted = diesel::insert_into(operations::table).values(&row).on_conflict_do_nothing().execute(conn)?;
         if inserted == 1 {
@@ -98,6 +94,17 @@ pub(crate) mod sqlite {
         }
         tasks::table.find(&op.task_id).select(TaskRow::as_select()).first(conn)
     }
+}
+
+/// How many documents an operation was the first to store: those count as
+/// new, even when the operation runs again after a crash or a restart.
+#[diesel::dsl::auto_type]
+pub(crate) fn first_found_by(task_id: String, prefecture_code: String, keyword: String) -> _ {
+    documents::table
+        .filter(documents::first_task_id.eq(task_id))
+        .filter(documents::prefecture_code.eq(prefecture_code))
+        .filter(documents::keyword.eq(keyword))
+        .count()
 }
 
 /// The update adding one operation to its task's counters.
