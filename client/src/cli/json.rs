@@ -84,10 +84,15 @@ pub fn task(t: &pb::Task) -> Value {
     })
 }
 
+/// `operation_failed`, `started`…
+pub fn event_kind(kind: pb::TaskEventKind) -> String {
+    kind.as_str_name().trim_start_matches("TASK_EVENT_KIND_").to_lowercase()
+}
+
 pub fn event(e: &pb::TaskEvent) -> Value {
     json!({
         "at": time(e.at.as_ref()),
-        "kind": format!("{:?}", e.kind()).to_lowercase(),
+        "kind": crate::cli::json::event_kind(e.kind()),
         "message": e.message,
     })
 }

@@ -141,7 +141,7 @@ pub fn events(events: &[pb::TaskEvent]) -> Table {
     for e in events {
         t.add_row(vec![
             Cell::new(local_time(e.at.as_ref())),
-            Cell::new(format!("{:?}", e.kind()).to_lowercase()),
+            Cell::new(crate::cli::json::event_kind(e.kind())),
             Cell::new(&e.message),
         ]);
     }
