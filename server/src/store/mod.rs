@@ -15,6 +15,7 @@ mod models;
 mod notify;
 mod operations;
 pub mod schema;
+mod search;
 #[cfg(test)]
 mod state_machine;
 mod tasks;
