@@ -10,7 +10,6 @@ use crate::scrape::Card;
 use crate::store::convert::{from_micros, to_micros};
 use crate::store::models::DocumentRow;
 use crate::store::schema::{documents, task_documents};
-use crate::store::search::{Indexed, in_index, like_pattern};
 use crate::store::write::{self, CardRows};
 use crate::store::{Backend, Store, StoreError, with_conn};
 
@@ -103,13 +102,7 @@ impl Store {
         limit: usize,
     ) -> Result<Vec<StoredCard>, StoreError> {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let pattern = filter.query.as_deref().map(like_pattern);
-        // A rare word is looked up in the trigram index; a common one is
-        // found fastest by walking the documents in list order.
-        let indexed = match filter.query.as_deref() {
-            Some(query) => self.rare_in_index(Indexed::Documents, query).await?,
-            None => None,
-        };
+        let pattern = filter.query.as_deref().map(crate::store::tasks::like_pattern);
         let rows: Vec<(String, String, DocumentRow)> = match filter.task {
             Some(task) => {
                 let task_id = task.to_string();
@@ -125,13 +118,7 @@ impl Store {
                     if let Some(keyword) = &filter.keyword {
                         query = query.filter(task_documents::keyword.eq(keyword));
                     }
-                    if let Some(phrase) = &indexed {
-                        query = query.filter(
-                            diesel::dsl::sql::<diesel::sql_types::Bool>(&in_index(Indexed::Documents))
-                                .bind::<diesel::sql_types::Text, _>(phrase.clone())
-                                .sql(")"),
-                        );
-                    } else if let Some(pattern) = &pattern {
+                    if let Some(pattern) = &pattern {
                         query = query.filter(documents::search_text.like(pattern).escape('\\'));
                     }
                     if let Some(DocumentCursor::InTask { prefecture_code, keyword, link }) = cursor {
@@ -162,13 +149,7 @@ impl Store {
                 if let Some(keyword) = &filter.keyword {
                     query = query.filter(documents::keyword.eq(keyword));
                 }
-                if let Some(phrase) = &indexed {
-                    query = query.filter(
-                        diesel::dsl::sql::<diesel::sql_types::Bool>(&in_index(Indexed::Documents))
-                            .bind::<diesel::sql_types::Text, _>(phrase.clone())
-                            .sql(")"),
-                    );
-                } else if let Some(pattern) = &pattern {
+                if let Some(pattern) = &pattern {
                     query = query.filter(documents::search_text.like(pattern).escape('\\'));
                 }
                 if let Some(DocumentCursor::Global { first_seen_at, link }) = cursor {

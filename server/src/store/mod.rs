@@ -15,7 +15,6 @@ mod models;
 mod notify;
 mod operations;
 pub mod schema;
-mod search;
 #[cfg(test)]
 mod state_machine;
 mod tasks;

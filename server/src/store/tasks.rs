@@ -12,7 +12,6 @@ use crate::store::convert::{to_json, to_micros};
 use crate::store::events::event_row;
 use crate::store::models::TaskRow;
 use crate::store::schema::{task_events, tasks};
-use crate::store::search::{Indexed, in_index, like_pattern};
 use crate::store::{Backend, Store, StoreError, with_conn};
 
 /// A task to insert.
@@ -152,7 +151,7 @@ impl Store {
         // found fastest by walking the newest tasks until the page is full.
         let indexed = match filter.query.as_deref() {
             Some(query) if !filter.query_names_a_place && filter.id.is_none() => {
-                self.rare_in_index(Indexed::Tasks, query).await?
+                self.rare_in_search_index(query).await?
             }
             _ => None,
         };
@@ -171,9 +170,11 @@ impl Store {
                 query = query.filter(tasks::id.eq(id));
             } else if let Some(phrase) = &indexed {
                 query = query.filter(
-                    diesel::dsl::sql::<diesel::sql_types::Bool>(&in_index(Indexed::Tasks))
-                        .bind::<diesel::sql_types::Text, _>(phrase.clone())
-                        .sql(")"),
+                    diesel::dsl::sql::<diesel::sql_types::Bool>(
+                        "tasks.rowid IN (SELECT rowid FROM tasks_search WHERE tasks_search MATCH ",
+                    )
+                    .bind::<diesel::sql_types::Text, _>(phrase.clone())
+                    .sql(")"),
                 );
             } else if let Some(pattern) = &pattern {
                 let matches = tasks::search_text.like(pattern).escape('\\');
@@ -197,6 +198,32 @@ impl Store {
                 .await?
         });
         rows.into_iter().map(Task::try_from).collect()
+    }
+
+    /// On SQLite, the trigram-index phrase for `query` when few tasks match
+    /// it (then the index finds them faster than a walk through every task).
+    async fn rare_in_search_index(&self, query: &str) -> Result<Option<String>, StoreError> {
+        /// Above this many matches, walking the newest tasks fills a page sooner.
+        const RARE: i64 = 2000;
+        let Backend::Sqlite { readers, .. } = &self.backend else { return Ok(None) };
+        // Trigrams need three characters.
+        if query.chars().count() < 3 {
+            return Ok(None);
+        }
+        #[derive(QueryableByName)]
+        struct Matches {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        let phrase = format!("\"{}\"", query.replace('"', "\"\""));
+        let mut conn = readers.get().await.map_err(StoreError::from_pool)?;
+        let matches: Matches = diesel::sql_query(format!(
+            "SELECT count(*) AS n FROM (SELECT rowid FROM tasks_search WHERE tasks_search MATCH ? LIMIT {RARE})"
+        ))
+        .bind::<diesel::sql_types::Text, _>(&phrase)
+        .get_result(&mut *conn)
+        .await?;
+        Ok((matches.n < RARE).then_some(phrase))
     }
 
     /// Claims the oldest task waiting for a worker: a pending one, or a
@@ -474,4 +501,18 @@ fn created_message(spec: &TaskSpec) -> String {
         spec.targets.len(),
         spec.total_operations()
     )
+}
+
+/// `%text%` with LIKE's wildcards in `text` escaped.
+pub(crate) fn like_pattern(text: &str) -> String {
+    let mut pattern = String::with_capacity(text.len() + 2);
+    pattern.push('%');
+    for ch in text.chars() {
+        if matches!(ch, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(ch);
+    }
+    pattern.push('%');
+    pattern
 }
