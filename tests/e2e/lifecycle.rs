@@ -190,5 +190,41 @@ on_both_backends!(
     a_stop_during_a_hanging_page_cancels_the_task_at_once_and_keeps_its_partial_results,
     a_pending_task_stops_at_once_without_ever_starting,
     the_same_request_id_returns_the_same_task,
-    a_site_that_never_runs_out_of_results_is_cut_at_the_maximum_offset
+    a_site_that_never_runs_out_of_results_is_cut_at_the_maximum_offset,
+    documents_are_found_by_the_words_of_their_title_or_description
 );
+
+async fn documents_are_found_by_the_words_of_their_title_or_description(backend: Backend) {
+    let site = FixtureSite::start(SiteSpec::standard()).await;
+    let app = TestApp::spawn_on(&site, &backend).await;
+    let task = app.start(&["56", "2A"], &["bovin"]).await;
+    app.progress_until_end(&task.id).await;
+    let search = |query: &str| {
+        let request = pb::ListDocumentsRequest { query: query.into(), page_size: 1000, ..Default::default() };
+        let client = app.client.clone();
+        async move {
+            client
+                .list_documents(request)
+                .await
+                .expect("documents")
+                .documents
+                .into_iter()
+                .map(|d| d.link)
+                .collect::<HashSet<_>>()
+        }
+    };
+    let cards: Vec<_> = [MORBIHAN_DOMAIN, CORSE_DOMAIN].iter().flat_map(|d| site.cards(d, "bovin")).collect();
+    let mentioning = |word: &str| -> HashSet<String> {
+        cards.iter().filter(|c| c.description.contains(word)).map(|c| c.link.clone()).collect()
+    };
+    // Accents and case do not matter.
+    let expected = mentioning("méthanisation");
+    assert!(!expected.is_empty());
+    assert_eq!(search("METHANISATION").await, expected);
+    assert_eq!(search("Plouay (7 animaux)").await, mentioning("Plouay (7 animaux)"));
+    assert!(search("ornithorynque").await.is_empty());
+    app.stop().await;
+}
+
+const MORBIHAN_DOMAIN: &str = "www.morbihan.gouv.fr";
+const CORSE_DOMAIN: &str = "www.corse-du-sud.gouv.fr";
