@@ -58,13 +58,4 @@ impl ProgressHub {
     pub fn subscribers(&self, task_id: TaskId) -> usize {
         self.channels().get(&task_id).map_or(0, watch::Sender::receiver_count)
     }
-
-    /// Number of tasks with a live channel.
-    pub fn len(&self) -> usize {
-        self.channels().len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
 }

@@ -136,10 +136,6 @@ impl Runner {
         }
     }
 
-    pub fn config(&self) -> &RunnerConfig {
-        &self.inner.config
-    }
-
     /// Starts the workers.
     pub fn start(&self) -> Workers {
         let mut set = JoinSet::new();
@@ -175,11 +171,6 @@ impl Runner {
     /// Acts on a notice from another replica.
     pub fn on_notice(&self, notice: crate::store::Notice) {
         self.inner.on_notice(notice);
-    }
-
-    /// Number of tasks running on this server.
-    pub fn running(&self) -> usize {
-        self.inner.running_tasks().len()
     }
 
     /// Stops claiming tasks, gives operations in flight the grace period,

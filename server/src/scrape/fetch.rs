@@ -131,10 +131,6 @@ impl Fetcher {
         Ok(Fetcher { client, limits, config: Arc::new(config) })
     }
 
-    pub fn limits(&self) -> &Limits {
-        &self.limits
-    }
-
     /// Fetches `url` as text, retrying what is worth retrying. Cancelling
     /// `cancel` aborts the request in flight or the wait between attempts.
     pub async fn get(&self, url: &Url, cancel: &CancellationToken) -> Result<String, FetchError> {

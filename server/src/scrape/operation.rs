@@ -50,10 +50,6 @@ impl Scraper {
         Scraper { fetcher, profile: Arc::new(profile), base }
     }
 
-    pub fn fetcher(&self) -> &Fetcher {
-        &self.fetcher
-    }
-
     /// Searches `domain` for `keyword`. Pages are fetched one after the other
     /// until a page has no cards, a page only repeats cards already seen, or
     /// the profile's maximum offset is passed.

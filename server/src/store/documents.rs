@@ -88,12 +88,6 @@ impl Store {
         Ok(())
     }
 
-    /// The documents a task found, by prefecture, keyword and link.
-    pub async fn task_documents(&self, task: TaskId) -> Result<Vec<StoredCard>, StoreError> {
-        let filter = DocumentFilter { task: Some(task), ..DocumentFilter::default() };
-        self.list_documents(&filter, None, usize::MAX).await
-    }
-
     /// Documents matching `filter`, starting after `cursor`.
     pub async fn list_documents(
         &self,

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, RunQueryDsl};
 
-use crate::domain::{Counters, EventKind, Task, TaskId, TaskSpec, TaskStatus};
+use crate::domain::{EventKind, Task, TaskId, TaskSpec, TaskStatus};
 use crate::store::convert::{to_json, to_micros};
 use crate::store::events::event_row;
 use crate::store::models::TaskRow;
@@ -453,11 +453,6 @@ impl Store {
                 .execute(conn)
                 .await?)
         })
-    }
-
-    /// The stored counters of a task.
-    pub async fn counters(&self, id: TaskId) -> Result<Option<Counters>, StoreError> {
-        Ok(self.task(id).await?.map(|t| t.counters))
     }
 }
 
