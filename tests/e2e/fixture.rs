@@ -238,7 +238,7 @@ async fn serve_connection(state: Arc<State>, stream: TcpStream) {
     }
     let target = request_line.split_whitespace().nth(1).unwrap_or("/").to_owned();
     let path = target.split('?').next().unwrap_or("/").to_owned();
-    let _in_flight = {
+    let in_flight = {
         let mut traffic = state.traffic.lock().expect("traffic");
         traffic.hits.push(Hit {
             path: path.clone(),
@@ -303,6 +303,10 @@ async fn serve_connection(state: Arc<State>, stream: TcpStream) {
             }
         }
     };
+    // The request stops counting as in flight once its answer is ready: the
+    // client may send its next request as soon as it has read this one,
+    // before this connection is closed.
+    drop(in_flight);
     let _ = write.write_all(&bytes).await;
     let _ = write.shutdown().await;
 }
