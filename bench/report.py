@@ -1,22 +1,108 @@
 #!/usr/bin/env python3
-"""Record one peer run as a JSON line, and summarize runs (median, min, max).
+"""Stamp a run with what it measured, record one peer run as a JSON line, and summarize runs (median, min, max).
 
+  report.py stamp --repo DIR --out STAMP.json
+                                  the commit of DIR (`git rev-parse HEAD`, "-dirty" if `git status` shows
+                                  any change), the date (UTC) and the machine (nproc, CPU model, memory, kernel)
   report.py record --out RESULTS.jsonl --peer NAME --run N --wall-time FILE [--time FILE ...]
-                   --log FILE --check FILE --requests N --nginx-cpu S [--tree-mem FILE]
-  report.py limits RUN_DIR --wrk FILE:THREADS:CONNS:SECONDS ... --parse FILE
+                   --log FILE --check FILE --requests N --nginx-cpu S [--tree-mem FILE] [--stamp STAMP.json]
+  report.py limits RUN_DIR --wrk FILE:THREADS:CONNS:SECONDS ... --parse FILE [--stamp STAMP.json]
                                   writes RUN_DIR/limits.json from wrk outputs and parse_floor.py output
-  report.py summary RUN_DIR       reads RUN_DIR/results.jsonl and RUN_DIR/limits.json
+  report.py summary RUN_DIR       reads RUN_DIR/stamp.json, RUN_DIR/results.jsonl and RUN_DIR/limits.json
 
 --wall-time: the /usr/bin/time -v file of the command a user waits for (its wall clock is "wall").
 --time: further /usr/bin/time -v files whose CPU and peak RSS are added (e.g. the Celery worker).
 --tree-mem: rss_tree.py output for a forking worker: its summed RSS/PSS replaces that worker's maxrss.
+--stamp: a `stamp` output, copied into every row (record) or into limits.json (limits).
 """
 import argparse
+import datetime
 import json
 import os
+import platform
 import re
 import statistics
+import subprocess
 import sys
+
+
+def git(repo, *args):
+    """Output of a git command in repo, or None when repo is not a git checkout or git is missing."""
+    try:
+        done = subprocess.run(["git", "-C", repo, *args], capture_output=True, text=True, check=True)
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return done.stdout.strip()
+
+
+def cpu_model():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    # /proc/cpuinfo of ARM machines has no "model name"; lscpu names them
+    try:
+        out = subprocess.run(["lscpu"], capture_output=True, text=True, check=True).stdout
+    except (OSError, subprocess.CalledProcessError):
+        out = ""
+    for line in out.splitlines():
+        if line.startswith("Model name:"):
+            return line.split(":", 1)[1].strip()
+    return platform.machine() or None
+
+
+def mem_total_gib():
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemTotal:"):
+                    return round(int(line.split()[1]) / 1024 / 1024, 1)
+    except OSError:
+        pass
+    return None
+
+
+def stamp(a):
+    """What a run measures, taken before it builds: any change to the tree after the commit makes it "-dirty"."""
+    head = git(a.repo, "rev-parse", "HEAD")
+    changes = git(a.repo, "status", "--porcelain")
+    commit = "unknown" if head is None else head + ("-dirty" if changes else "")
+    nproc = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    value = {
+        "commit": commit,
+        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "machine": {"nproc": nproc, "cpu_model": cpu_model(), "mem_total_gib": mem_total_gib(),
+                    "kernel": platform.release() or None},
+    }
+    # one line, so that shell scripts can put it in front of text and JSON-lines outputs
+    with open(a.out, "w") as f:
+        f.write(json.dumps(value, ensure_ascii=False) + "\n")
+    print(json.dumps(value, ensure_ascii=False))
+
+
+def load_stamp(path):
+    if not path:
+        return None
+    with open(path) as f:
+        return json.load(f)
+
+
+def stamp_lines(value):
+    """The stamp as the summary's first lines."""
+    if value is None:
+        return ["Measured at: not recorded (no stamp.json; the commit and machine of these results are unknown)"]
+    m = value.get("machine") or {}
+    known = lambda v, unit="": "unknown" if v is None else f"{v}{unit}"
+    how = " (reconstructed from history, not recorded by the run)" if value.get("reconstructed") else ""
+    lines = [f"Measured at commit {value.get('commit', 'unknown')}{how} on {value.get('date', 'unknown')}",
+             f"Machine: nproc {known(m.get('nproc'))}, CPU {known(m.get('cpu_model'))}, "
+             f"memory {known(m.get('mem_total_gib'), ' GiB')}, kernel {known(m.get('kernel'))}"]
+    if value.get("note"):
+        lines.append(f"Note: {value['note']}")
+    return lines
 
 
 def parse_time_v(path):
@@ -89,6 +175,8 @@ def record(a):
         "examples": check["examples"][:3],
         "tree_procs": tree["peak_procs"] if tree else None,
     }
+    if a.stamp:
+        row["stamp"] = load_stamp(a.stamp)
     # other processes used more than 10% of one core on average while the peer ran
     row["disturbed"] = row["other_cpu_s"] > 0.10 * main["wall_s"]
     with open(a.out, "a") as f:
@@ -113,6 +201,14 @@ def summary(run_dir):
     if os.path.exists(path):
         with open(path) as f:
             rows = [json.loads(line) for line in f if line.strip()]
+    stamp_path = os.path.join(run_dir, "stamp.json")
+    run_stamp = load_stamp(stamp_path) if os.path.exists(stamp_path) else next(
+        (r["stamp"] for r in rows if r.get("stamp")), None)
+    for line in stamp_lines(run_stamp):
+        print(line)
+    commits = {r["stamp"].get("commit") for r in rows if r.get("stamp")}
+    if len(commits) > 1:
+        print(f"WARNING: the runs were measured at different commits: {', '.join(sorted(commits))}")
     peers = []
     for r in rows:
         if r["peer"] not in peers:
@@ -199,7 +295,7 @@ def ratios(rows, peers):
 
 
 def limits(a):
-    out = {"wrk": []}
+    out = {"stamp": load_stamp(a.stamp), "wrk": []}
     for spec in a.wrk:
         path, threads, conns, secs = spec.rsplit(":", 3)
         with open(path) as f:
@@ -251,14 +347,21 @@ def main():
                    help="CPU seconds of peer processes in the window not covered by --wall-time (Celery worker)")
     r.add_argument("--redis-cpu", type=float)
     r.add_argument("--harness-cpu", type=float, default=0.0, help="CPU of the memory sampler in the window")
+    r.add_argument("--stamp", help="the run's stamp.json, copied into the row")
     lm = sub.add_parser("limits")
     lm.add_argument("run_dir")
     lm.add_argument("--wrk", action="append", default=[])
     lm.add_argument("--parse")
+    lm.add_argument("--stamp", help="the run's stamp.json, copied into limits.json")
+    st = sub.add_parser("stamp")
+    st.add_argument("--repo", required=True, help="the checkout whose commit is measured")
+    st.add_argument("--out", required=True)
     s = sub.add_parser("summary")
     s.add_argument("run_dir")
     a = ap.parse_args()
-    if a.cmd == "record":
+    if a.cmd == "stamp":
+        stamp(a)
+    elif a.cmd == "record":
         return record(a)
     elif a.cmd == "limits":
         limits(a)

@@ -19,6 +19,9 @@
 # pages/s, peak RSS and CPU seconds (/usr/bin/time -v; Celery = worker + driver), nginx and Redis CPU
 # seconds, CPU used by anything else on the machine during the timed window ("other CPU": background
 # load that disturbs the figures), and whether the SQLite result matches the manifest exactly.
+# Every result says what it measured: OUT/stamp.json (the commit, "-dirty" if the tree has uncommitted
+# changes, the date and the machine) is taken before the build and copied into each results.jsonl row,
+# limits.json, the first line of parse_floor.txt and scale.jsonl, and the top of summary.txt.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 VENV=${VENV:-/tmp/bench-venv}
@@ -43,6 +46,11 @@ export KEYWORDS CELERY_BROKER BASE_URL MANIFEST
 
 log() { echo "[$(date +%H:%M:%S)] $*" >&2; }
 mkdir -p "$OUT"
+
+# What this run measures, before the build: the binaries are built from this tree.
+STAMP=$OUT/stamp.json
+python3 "$HERE/report.py" stamp --repo "$ROOT" --out "$STAMP" >/dev/null
+log "measuring: $(cat "$STAMP")"
 
 log "building scrape-tasks (release)"
 (cd "$ROOT" && cargo build --release --quiet --bin scrape-server --bin scrapectl --bin scrape-bench)
@@ -125,7 +133,7 @@ run_scrapy() {
   "$PY" "$HERE/report.py" record --out "$OUT/results.jsonl" --peer scrapy --run "$i" \
     --wall-time "$OUT/$tag.time" --log "$OUT/$tag.log" --check "$OUT/$tag.check" \
     --requests $((r1 - r0 - 1)) --nginx-cpu "$(cpu_delta "$c0" "$c1")" \
-    --machine-busy "$(cpu_delta "$b0" "$b1")" >&2
+    --stamp "$STAMP" --machine-busy "$(cpu_delta "$b0" "$b1")" >&2
 }
 
 run_celery() {
@@ -163,7 +171,7 @@ run_celery() {
   "$PY" "$HERE/report.py" record --out "$OUT/results.jsonl" --peer "celery-$pool" --run "$i" \
     --wall-time "$OUT/$tag.time" --time "$OUT/$tag.worker.time" "${tree[@]}" --log "$OUT/$tag.log" \
     --check "$OUT/$tag.check" --requests $((r1 - r0 - 1)) --nginx-cpu "$(cpu_delta "$c0" "$c1")" \
-    --machine-busy "$(cpu_delta "$b0" "$b1")" --window-cpu "$(cpu_delta "$w0" "$w1")" \
+    --stamp "$STAMP" --machine-busy "$(cpu_delta "$b0" "$b1")" --window-cpu "$(cpu_delta "$w0" "$w1")" \
     --redis-cpu "$(cpu_delta "$q0" "$q1")" --harness-cpu "$(cpu_delta "$h0" "$h1")" >&2
 }
 
@@ -192,7 +200,7 @@ run_scrape_tasks() {
   "$PY" "$HERE/report.py" record --out "$OUT/results.jsonl" --peer scrape-tasks --run "$i" \
     --wall-time "$OUT/$tag.time" --time "$OUT/$tag.server.time" --log "$OUT/$tag.log" --check "$OUT/$tag.check" \
     --requests $((r1 - r0 - 1)) --nginx-cpu "$(cpu_delta "$c0" "$c1")" \
-    --machine-busy "$(cpu_delta "$b0" "$b1")" --window-cpu "$(cpu_delta "$w0" "$w1")" >&2
+    --stamp "$STAMP" --machine-busy "$(cpu_delta "$b0" "$b1")" --window-cpu "$(cpu_delta "$w0" "$w1")" >&2
 }
 
 # run_once NAME CMD...: wait for a quiet machine, run, repeat while report.py flags the run disturbed (exit 3)
@@ -232,11 +240,12 @@ if [ "$LIMITS" = 1 ]; then
   done
   wait_quiet
   log "parse floor (lxml, parsel, BeautifulSoup) on the workload's pages"
-  "$PY" "$HERE/parse_floor.py" "$MANIFEST" "$SITE_DIR" --keywords "$KEYWORDS" > "$OUT/parse_floor.txt"
+  { printf 'STAMP '; cat "$STAMP"; } > "$OUT/parse_floor.txt"
+  "$PY" "$HERE/parse_floor.py" "$MANIFEST" "$SITE_DIR" --keywords "$KEYWORDS" >> "$OUT/parse_floor.txt"
   wait_quiet
   log "parse floor of scrape-tasks' engine (scraper) on the same pages"
   "$BIN/scrape-bench" parse "$MANIFEST" "$SITE_DIR" --keywords "$KEYWORDS" >> "$OUT/parse_floor.txt"
-  "$PY" "$HERE/report.py" limits "$OUT" "${wrk_args[@]}" --parse "$OUT/parse_floor.txt"
+  "$PY" "$HERE/report.py" limits "$OUT" "${wrk_args[@]}" --parse "$OUT/parse_floor.txt" --stamp "$STAMP"
 fi
 
 # ---------------------------------------------------------------- scrape-tasks at scale
@@ -249,8 +258,10 @@ if [ "$SCALE" = 1 ]; then
   else
     log "PostgreSQL not reachable at $POSTGRES_URL: scale figures on SQLite only"
   fi
+  # scrape-bench prints one JSON line per measurement; the first line of the file is the stamp
+  printf '{"measure": "stamp", "stamp": %s}\n' "$(cat "$STAMP")" > "$OUT/scale.jsonl"
   "$BIN/scrape-bench" scale --server-bin "$BIN/scrape-server" --work-dir "$OUT/scale" \
-    --sizes "$SCALE_SIZES" "${pg_args[@]}" > "$OUT/scale.jsonl"
+    --sizes "$SCALE_SIZES" "${pg_args[@]}" >> "$OUT/scale.jsonl"
 fi
 
 "$PY" "$HERE/report.py" summary "$OUT" | tee "$OUT/summary.txt"
