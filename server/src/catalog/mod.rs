@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::domain::text::fold;
+use crate::scrape::profile::PREFECTURE_PROFILE;
 
 const BUILTIN: &str = include_str!("builtin.txt");
 
@@ -25,6 +26,8 @@ pub struct Prefecture {
     pub region_code: String,
     /// Host name of the prefecture's website, e.g. `www.morbihan.gouv.fr`.
     pub domain: String,
+    /// The site profile its website follows (see `scrape::profile`).
+    pub profile: String,
 }
 
 /// A malformed catalog line.
@@ -64,9 +67,10 @@ impl Catalog {
     }
 
     /// Applies a catalog file to the built-in catalog. Each line is
-    /// `region|CODE|NAME` or `prefecture|CODE|NAME|REGION_CODE|DOMAIN`; an entry
-    /// whose code exists replaces it, a new one is added. A first line
-    /// `replace` starts from an empty catalog instead. `#` starts a comment.
+    /// `region|CODE|NAME` or `prefecture|CODE|NAME|REGION_CODE|DOMAIN[|PROFILE]`
+    /// (the prefecture profile when none is named); an entry whose code
+    /// exists replaces it, a new one is added. A first line `replace` starts
+    /// from an empty catalog instead. `#` starts a comment.
     pub fn with_file(text: &str) -> Result<Catalog, CatalogError> {
         let replace = text.lines().map(str::trim).find(|l| !l.is_empty() && !l.starts_with('#')) == Some("replace");
         let base = if replace { Catalog::empty() } else { Catalog::builtin().as_ref().clone() };
@@ -86,21 +90,25 @@ impl Catalog {
                     let region = Region { code: normalize_code(code), name: (*name).to_owned() };
                     upsert(&mut catalog.regions, region, |r| &r.code);
                 }
-                ["prefecture", code, name, region, domain]
-                    if !code.is_empty() && !name.is_empty() && !domain.is_empty() =>
+                ["prefecture", code, name, region, domain, rest @ ..]
+                    if !code.is_empty() && !name.is_empty() && !domain.is_empty() && rest.len() <= 1 =>
                 {
                     if domain.contains(['/', ' ', ':']) {
                         return Err(err("the domain must be a bare host name"));
                     }
+                    let profile = rest.first().filter(|p| !p.is_empty()).copied().unwrap_or(PREFECTURE_PROFILE);
                     let prefecture = Prefecture {
                         code: normalize_code(code),
                         name: (*name).to_owned(),
                         region_code: normalize_code(region),
                         domain: domain.to_ascii_lowercase(),
+                        profile: profile.to_owned(),
                     };
                     upsert(&mut catalog.prefectures, prefecture, |p| &p.code);
                 }
-                _ => return Err(err("expected region|CODE|NAME or prefecture|CODE|NAME|REGION_CODE|DOMAIN")),
+                _ => {
+                    return Err(err("expected region|CODE|NAME or prefecture|CODE|NAME|REGION_CODE|DOMAIN[|PROFILE]"));
+                }
             }
         }
         if let Some(p) = catalog.prefectures.iter().find(|p| !catalog.regions.iter().any(|r| r.code == p.region_code)) {
@@ -257,12 +265,19 @@ mod tests {
         .expect("valid file");
         assert_eq!(extended.prefectures().len(), 102);
         assert_eq!(extended.prefecture("56").map(|p| p.domain.as_str()), Some("mirror.example.org"));
+        assert_eq!(extended.prefecture("56").map(|p| p.profile.as_str()), Some(PREFECTURE_PROFILE));
 
         let replaced =
             Catalog::with_file("replace\nregion|1|Test\nprefecture|1|Only|1|only.example.org\n").expect("valid");
         assert_eq!(replaced.prefectures().len(), 1);
         assert_eq!(replaced.regions().len(), 1);
         assert_eq!(replaced.prefecture("Only").map(|p| p.code.as_str()), Some("01"));
+    }
+
+    #[test]
+    fn an_entry_may_name_the_profile_of_its_site() {
+        let catalog = Catalog::with_file("prefecture|99|Test|53|test.example.org|other\n").expect("valid");
+        assert_eq!(catalog.prefecture("99").map(|p| p.profile.as_str()), Some("other"));
     }
 
     #[test]

@@ -16,10 +16,14 @@ pub enum EventKind {
     Succeeded,
     Failed,
     Exported,
+    /// The export file could not be written; the task keeps its status.
+    ExportFailed,
+    /// A prefecture of the task was skipped (its site is not supported).
+    Skipped,
 }
 
 impl EventKind {
-    const ALL: [EventKind; 10] = [
+    pub const ALL: [EventKind; 12] = [
         EventKind::Created,
         EventKind::Started,
         EventKind::Resumed,
@@ -30,9 +34,11 @@ impl EventKind {
         EventKind::Succeeded,
         EventKind::Failed,
         EventKind::Exported,
+        EventKind::ExportFailed,
+        EventKind::Skipped,
     ];
 
-    /// The name stored in the database.
+    /// The snake-case name people and logs see: `operation_failed`.
     pub fn as_str(self) -> &'static str {
         match self {
             EventKind::Created => "created",
@@ -45,11 +51,14 @@ impl EventKind {
             EventKind::Succeeded => "succeeded",
             EventKind::Failed => "failed",
             EventKind::Exported => "exported",
+            EventKind::ExportFailed => "export_failed",
+            EventKind::Skipped => "skipped",
         }
     }
 
-    pub fn from_db(name: &str) -> Option<EventKind> {
-        EventKind::ALL.into_iter().find(|k| k.as_str() == name)
+    /// Whether the event reports a problem (shown as such).
+    pub fn is_failure(self) -> bool {
+        matches!(self, EventKind::OperationFailed | EventKind::Failed | EventKind::ExportFailed)
     }
 }
 

@@ -35,6 +35,16 @@ impl FromStr for TaskId {
     }
 }
 
+impl TaskId {
+    /// The task id of request field `field`: required, and a UUID.
+    pub fn parse_field(field: &str, value: &str) -> Result<TaskId, crate::domain::Violations> {
+        if value.trim().is_empty() {
+            return Err(crate::domain::Violations::one(field, "is required"));
+        }
+        value.parse().map_err(|e: InvalidTaskId| crate::domain::Violations::one(field, e.to_string()))
+    }
+}
+
 impl fmt::Display for TaskId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         self.0.hyphenated().fmt(f)

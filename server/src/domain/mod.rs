@@ -2,19 +2,33 @@
 //! database. Values are validated once, when they are built from client input,
 //! so the rest of the code never checks them again.
 
+pub mod document;
 pub mod event;
 pub mod ids;
+pub mod keywords;
+pub mod lifecycle;
+pub mod operation;
+pub mod paging;
 pub mod progress;
+pub mod query;
 pub mod spec;
 pub mod status;
+pub mod summary;
 pub mod task;
 pub mod text;
 pub mod violations;
 
+pub use document::{Card, Document};
 pub use event::{EventKind, TaskEvent};
 pub use ids::TaskId;
+pub use keywords::Keywords;
+pub use lifecycle::{Ending, Transition};
+pub use operation::{OperationOutcome, OperationResult};
+pub use paging::PageSize;
 pub use progress::Progress;
+pub use query::{DocumentQuery, ResultQuery, TaskQuery, TextQuery};
 pub use spec::{ExportFormat, ExportSpec, RawTaskSpec, TaskSpec};
 pub use status::TaskStatus;
+pub use summary::{TaskSummary, Totals};
 pub use task::{Counters, Task};
 pub use violations::{FieldViolation, Violations};

@@ -1,15 +1,11 @@
 //! What a client asks a task to do, validated into a [`TaskSpec`].
 
-use std::collections::HashSet;
-
 use crate::catalog::Catalog;
-use crate::domain::text::fold;
+use crate::domain::Keywords;
 use crate::domain::violations::Violations;
 
-/// Longest keyword, exclude keyword or request id accepted, in characters.
-pub const MAX_TEXT_LEN: usize = 100;
-/// Most keywords (or exclude keywords) in one task.
-pub const MAX_KEYWORDS: usize = 50;
+/// Longest request id accepted, in characters.
+pub const MAX_REQUEST_ID_LEN: usize = 100;
 /// Longest export file name, in characters.
 pub const MAX_FILE_NAME_LEN: usize = 120;
 /// Largest `days_limit`: a century.
@@ -24,6 +20,9 @@ pub enum ExportFormat {
 }
 
 impl ExportFormat {
+    pub const ALL: [ExportFormat; 3] = [ExportFormat::Json, ExportFormat::Csv, ExportFormat::Pretty];
+
+    /// The lower-case name people type and see: `json`, `csv`, `pretty`.
     pub fn as_str(self) -> &'static str {
         match self {
             ExportFormat::Pretty => "pretty",
@@ -32,8 +31,9 @@ impl ExportFormat {
         }
     }
 
-    pub fn from_db(name: &str) -> Option<ExportFormat> {
-        [ExportFormat::Pretty, ExportFormat::Json, ExportFormat::Csv].into_iter().find(|f| f.as_str() == name)
+    /// The format a person named, in any case.
+    pub fn from_name(name: &str) -> Option<ExportFormat> {
+        ExportFormat::ALL.into_iter().find(|f| f.as_str().eq_ignore_ascii_case(name.trim()))
     }
 
     /// The usual file extension.
@@ -73,8 +73,8 @@ pub struct RawTaskSpec {
 /// prefecture known, the export name a plain file name.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TaskSpec {
-    /// Trimmed, without duplicates (compared case- and accent-insensitively).
-    pub keywords: Vec<String>,
+    /// At least one.
+    pub keywords: Keywords,
     /// Region codes requested.
     pub regions: Vec<String>,
     /// Prefecture codes requested.
@@ -82,7 +82,7 @@ pub struct TaskSpec {
     /// Prefecture codes searched: those requested, those of the requested
     /// regions, or every prefecture when neither was given. In catalog order.
     pub targets: Vec<String>,
-    pub exclude_keywords: Vec<String>,
+    pub exclude_keywords: Keywords,
     /// `None`: no limit.
     pub days_limit: Option<u32>,
     pub export: Option<ExportSpec>,
@@ -94,11 +94,11 @@ impl TaskSpec {
     pub fn parse(raw: RawTaskSpec, catalog: &Catalog) -> Result<TaskSpec, Violations> {
         let mut violations = Violations::new();
 
-        let keywords = words("keywords", raw.keywords, &mut violations);
+        let keywords = Keywords::parse("keywords", raw.keywords, &mut violations);
         if keywords.is_empty() && !violations.0.iter().any(|v| v.field.starts_with("keywords")) {
             violations.add("keywords", "at least one keyword is required");
         }
-        let exclude_keywords = words("exclude_keywords", raw.exclude_keywords, &mut violations);
+        let exclude_keywords = Keywords::parse("exclude_keywords", raw.exclude_keywords, &mut violations);
 
         let mut regions = Vec::new();
         for (i, region) in raw.regions.iter().enumerate() {
@@ -133,8 +133,8 @@ impl TaskSpec {
         let export = export(&raw.export_file_name, raw.export_format, &mut violations);
 
         let request_id = raw.request_id.trim();
-        if request_id.chars().count() > MAX_TEXT_LEN {
-            violations.add("request_id", format!("must be at most {MAX_TEXT_LEN} characters"));
+        if request_id.chars().count() > MAX_REQUEST_ID_LEN {
+            violations.add("request_id", format!("must be at most {MAX_REQUEST_ID_LEN} characters"));
         } else if request_id.chars().any(char::is_control) {
             violations.add("request_id", "must not contain control characters");
         }
@@ -166,32 +166,6 @@ impl TaskSpec {
     pub fn total_operations(&self) -> usize {
         self.targets.len() * self.keywords.len()
     }
-}
-
-/// Trims and checks a list of words; drops repeats.
-fn words(field: &str, raw: Vec<String>, violations: &mut Violations) -> Vec<String> {
-    if raw.len() > MAX_KEYWORDS {
-        violations.add(field, format!("at most {MAX_KEYWORDS} are accepted, got {}", raw.len()));
-        return Vec::new();
-    }
-    let mut seen = HashSet::new();
-    let mut out = Vec::new();
-    for (i, word) in raw.iter().enumerate() {
-        let word = word.trim();
-        let path = format!("{field}[{i}]");
-        if word.is_empty() {
-            violations.add(path, "must not be blank");
-        } else if word.chars().count() > MAX_TEXT_LEN {
-            violations.add(path, format!("must be at most {MAX_TEXT_LEN} characters"));
-        } else if word.chars().any(char::is_control) {
-            violations.add(path, "must not contain control characters");
-        } else if fold(word).is_empty() {
-            violations.add(path, "must contain at least one letter or digit");
-        } else if seen.insert(fold(word)) {
-            out.push(word.to_owned());
-        }
-    }
-    out
 }
 
 fn export(file_name: &str, format: Option<ExportFormat>, violations: &mut Violations) -> Option<ExportSpec> {
@@ -242,7 +216,7 @@ mod tests {
     #[test]
     fn a_task_without_regions_or_prefectures_targets_every_prefecture() {
         let spec = TaskSpec::parse(raw(&["bovin", " porcin "]), &Catalog::builtin()).expect("valid");
-        assert_eq!(spec.keywords, ["bovin", "porcin"]);
+        assert_eq!(spec.keywords.as_slice(), ["bovin", "porcin"]);
         assert_eq!(spec.targets.len(), 101);
         assert_eq!(spec.total_operations(), 202);
         assert_eq!(spec.days_limit, None);
@@ -263,7 +237,7 @@ mod tests {
     #[test]
     fn repeated_keywords_are_kept_once() {
         let spec = TaskSpec::parse(raw(&["Élevage", "elevage", "ÉLEVAGE"]), &Catalog::builtin()).expect("valid");
-        assert_eq!(spec.keywords, ["Élevage"]);
+        assert_eq!(spec.keywords.as_slice(), ["Élevage"]);
     }
 
     #[test]

@@ -29,7 +29,7 @@ impl TaskStatus {
         matches!(self, TaskStatus::Pending | TaskStatus::Running)
     }
 
-    /// The name stored in the database.
+    /// The lower-case name people see and type: `pending`, `running`…
     pub fn as_str(self) -> &'static str {
         match self {
             TaskStatus::Pending => "pending",
@@ -40,9 +40,9 @@ impl TaskStatus {
         }
     }
 
-    /// The status stored under `name`.
-    pub fn from_db(name: &str) -> Option<TaskStatus> {
-        TaskStatus::ALL.into_iter().find(|s| s.as_str() == name)
+    /// The status a person named, in any case (`running`, `RUNNING`).
+    pub fn from_name(name: &str) -> Option<TaskStatus> {
+        TaskStatus::ALL.into_iter().find(|s| s.as_str().eq_ignore_ascii_case(name.trim()))
     }
 }
 

@@ -34,6 +34,19 @@ impl Violations {
         self.0.is_empty()
     }
 
+    /// `result`, with these violations (found earlier in the same request)
+    /// put before its own: every problem of a request is reported at once.
+    pub fn and<T>(mut self, result: Result<T, Violations>) -> Result<T, Violations> {
+        match result {
+            Ok(value) if self.is_empty() => Ok(value),
+            Ok(_) => Err(self),
+            Err(more) => {
+                self.0.extend(more.0);
+                Err(self)
+            }
+        }
+    }
+
     /// `Ok(value)` when nothing was found wrong.
     pub fn into_result<T>(self, value: T) -> Result<T, Violations> {
         if self.is_empty() { Ok(value) } else { Err(self) }

@@ -1,9 +1,8 @@
 //! RFC 4180 CSV, UTF-8, CRLF line ends: one row per document found.
 
 use crate::catalog::Catalog;
-use crate::domain::Task;
-use crate::export::{Format, date, prefecture_name};
-use crate::store::{RecordedOperation, StoredCard};
+use crate::domain::{Document, OperationResult, Task};
+use crate::export::{Format, prefecture_name};
 
 pub(super) const COLUMNS: [&str; 9] = [
     "prefecture_code",
@@ -28,12 +27,12 @@ fn row<'a>(out: &mut Vec<u8>, fields: impl IntoIterator<Item = &'a str>) {
 }
 
 impl Format for Csv {
-    fn header(&mut self, out: &mut Vec<u8>, _task: &Task, _operations: &[RecordedOperation], _catalog: &Catalog) {
+    fn header(&mut self, out: &mut Vec<u8>, _task: &Task, _operations: &[OperationResult], _catalog: &Catalog) {
         row(out, COLUMNS);
     }
 
-    fn document(&mut self, out: &mut Vec<u8>, doc: &StoredCard, catalog: &Catalog) {
-        let published = date(doc);
+    fn document(&mut self, out: &mut Vec<u8>, doc: &Document, catalog: &Catalog) {
+        let published = doc.published_on_text();
         let seen = doc.first_seen_at.to_rfc3339();
         row(
             out,

@@ -3,9 +3,8 @@
 use serde_json::{Value, json};
 
 use crate::catalog::Catalog;
-use crate::domain::Task;
-use crate::export::{Format, date, prefecture_name};
-use crate::store::{RecordedOperation, StoredCard};
+use crate::domain::{Document, OperationResult, Task};
+use crate::export::{Format, prefecture_name};
 
 #[derive(Debug, Default)]
 pub(super) struct Json {
@@ -17,14 +16,14 @@ fn time(at: Option<chrono::DateTime<chrono::Utc>>) -> Value {
 }
 
 impl Format for Json {
-    fn header(&mut self, out: &mut Vec<u8>, task: &Task, operations: &[RecordedOperation], catalog: &Catalog) {
+    fn header(&mut self, out: &mut Vec<u8>, task: &Task, operations: &[OperationResult], catalog: &Catalog) {
         let c = &task.counters;
         let head = json!({
             "id": task.id.to_string(),
             "status": task.status.as_str(),
-            "keywords": task.spec.keywords,
+            "keywords": task.spec.keywords.as_slice(),
             "prefectures": task.spec.targets,
-            "exclude_keywords": task.spec.exclude_keywords,
+            "exclude_keywords": task.spec.exclude_keywords.as_slice(),
             "days_limit": task.spec.days_limit,
             "created_at": time(Some(task.created_at)),
             "started_at": time(task.started_at),
@@ -38,7 +37,7 @@ impl Format for Json {
         let operations: Vec<Value> = operations
             .iter()
             .map(|op| {
-                let r = &op.record;
+                let r = &op.outcome;
                 json!({
                     "prefecture_code": r.prefecture_code,
                     "prefecture_name": prefecture_name(catalog, &r.prefecture_code),
@@ -58,7 +57,7 @@ impl Format for Json {
         out.extend_from_slice(b",\"documents\":[\n");
     }
 
-    fn document(&mut self, out: &mut Vec<u8>, doc: &StoredCard, catalog: &Catalog) {
+    fn document(&mut self, out: &mut Vec<u8>, doc: &Document, catalog: &Catalog) {
         if self.documents > 0 {
             out.extend_from_slice(b",\n");
         }
@@ -70,7 +69,7 @@ impl Format for Json {
             "link": doc.link,
             "title": doc.title,
             "description": doc.description,
-            "published_on": date(doc),
+            "published_on": doc.published_on_text(),
             "date_label": doc.date_label,
             "first_seen_at": doc.first_seen_at.to_rfc3339(),
         });

@@ -11,8 +11,8 @@ mod pretty;
 use std::future::Future;
 
 use crate::catalog::Catalog;
-use crate::domain::{ExportFormat, Task};
-use crate::store::{DocumentCursor, DocumentFilter, RecordedOperation, Store, StoreError, StoredCard};
+use crate::domain::{Document, ExportFormat, OperationResult, Task};
+use crate::store::{DocumentCursor, DocumentFilter, Store, StoreError};
 
 pub use file::write_file;
 
@@ -47,8 +47,8 @@ pub struct ExportStats {
 
 /// One export format: a header, one entry per document, a footer.
 trait Format {
-    fn header(&mut self, out: &mut Vec<u8>, task: &Task, operations: &[RecordedOperation], catalog: &Catalog);
-    fn document(&mut self, out: &mut Vec<u8>, doc: &StoredCard, catalog: &Catalog);
+    fn header(&mut self, out: &mut Vec<u8>, task: &Task, operations: &[OperationResult], catalog: &Catalog);
+    fn document(&mut self, out: &mut Vec<u8>, doc: &Document, catalog: &Catalog);
     fn footer(&mut self, out: &mut Vec<u8>);
 }
 
@@ -82,13 +82,7 @@ pub async fn export<S: ChunkSink>(
             }
         }
         match page.last() {
-            Some(last) if page.len() == PAGE => {
-                cursor = Some(DocumentCursor::InTask {
-                    prefecture_code: last.prefecture_code.clone(),
-                    keyword: last.keyword.clone(),
-                    link: last.link.clone(),
-                });
-            }
+            Some(last) if page.len() == PAGE => cursor = Some(DocumentCursor::after(last, true)),
             _ => break,
         }
     }
@@ -100,8 +94,4 @@ pub async fn export<S: ChunkSink>(
 
 fn prefecture_name<'a>(catalog: &'a Catalog, code: &str) -> &'a str {
     catalog.prefecture_by_code(code).map(|p| p.name.as_str()).unwrap_or_default()
-}
-
-fn date(doc: &StoredCard) -> String {
-    doc.published_on.map(|d| d.format("%Y-%m-%d").to_string()).unwrap_or_default()
 }

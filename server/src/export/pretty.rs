@@ -5,9 +5,8 @@ use std::collections::HashMap;
 use std::io::Write;
 
 use crate::catalog::Catalog;
-use crate::domain::Task;
-use crate::export::{Format, date, prefecture_name};
-use crate::store::{RecordedOperation, StoredCard};
+use crate::domain::{Document, OperationResult, Task};
+use crate::export::{Format, prefecture_name};
 
 type Totals = (u64, u64, u32);
 
@@ -19,11 +18,11 @@ pub(super) struct Pretty {
 }
 
 impl Pretty {
-    pub(super) fn new(operations: &[RecordedOperation]) -> Pretty {
+    pub(super) fn new(operations: &[OperationResult]) -> Pretty {
         let operations = operations
             .iter()
             .map(|op| {
-                let r = &op.record;
+                let r = &op.outcome;
                 ((r.prefecture_code.clone(), r.keyword.clone()), (r.items_found, op.new_documents, r.pages_fetched))
             })
             .collect();
@@ -36,7 +35,7 @@ fn when(at: Option<chrono::DateTime<chrono::Utc>>) -> String {
 }
 
 impl Format for Pretty {
-    fn header(&mut self, out: &mut Vec<u8>, task: &Task, operations: &[RecordedOperation], _catalog: &Catalog) {
+    fn header(&mut self, out: &mut Vec<u8>, task: &Task, operations: &[OperationResult], _catalog: &Catalog) {
         let c = &task.counters;
         let _ = writeln!(out, "Task {} — {}", task.id, task.status);
         let _ = writeln!(
@@ -61,19 +60,19 @@ impl Format for Pretty {
             when(task.started_at),
             when(task.completed_at)
         );
-        let failed: Vec<_> = operations.iter().filter(|op| op.record.error.is_some()).collect();
+        let failed: Vec<_> = operations.iter().filter(|op| op.outcome.error.is_some()).collect();
         for op in failed {
             let _ = writeln!(
                 out,
                 "Failed: {} / {}: {}",
-                op.record.prefecture_code,
-                op.record.keyword,
-                op.record.error.as_deref().unwrap_or_default()
+                op.outcome.prefecture_code,
+                op.outcome.keyword,
+                op.outcome.error.as_deref().unwrap_or_default()
             );
         }
     }
 
-    fn document(&mut self, out: &mut Vec<u8>, doc: &StoredCard, catalog: &Catalog) {
+    fn document(&mut self, out: &mut Vec<u8>, doc: &Document, catalog: &Catalog) {
         let key = (doc.prefecture_code.clone(), doc.keyword.clone());
         if self.current.as_ref() != Some(&key) {
             let (items, new, pages) = self.operations.get(&key).cloned().unwrap_or_default();
@@ -86,7 +85,7 @@ impl Format for Pretty {
             );
             self.current = Some(key);
         }
-        let published = date(doc);
+        let published = doc.published_on_text();
         let dated = if published.is_empty() { String::new() } else { format!(" ({published})") };
         let _ = writeln!(out, "* {}{dated}", doc.title);
         let _ = writeln!(out, "  {}", doc.link);

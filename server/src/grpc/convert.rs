@@ -4,9 +4,10 @@ use chrono::{DateTime, TimeDelta, Utc};
 use scrape_api::pb;
 
 use crate::catalog::{Catalog, Prefecture, Region};
-use crate::domain::{ExportFormat, Progress, RawTaskSpec, Task, TaskEvent, TaskStatus, Violations};
+use crate::domain::{
+    Document, ExportFormat, OperationResult, Progress, RawTaskSpec, Task, TaskEvent, TaskStatus, Violations,
+};
 use crate::service::TaskDetails;
-use crate::store::{RecordedOperation, StoredCard};
 
 pub fn timestamp(at: DateTime<Utc>) -> prost_types::Timestamp {
     prost_types::Timestamp { seconds: at.timestamp(), nanos: i32::try_from(at.timestamp_subsec_nanos()).unwrap_or(0) }
@@ -136,10 +137,10 @@ impl Wire<'_> {
             id: task.id.to_string(),
             status: status(task.status).into(),
             parameters: Some(pb::TaskParameters {
-                keywords: spec.keywords.clone(),
+                keywords: spec.keywords.as_slice().to_vec(),
                 regions: spec.regions.clone(),
                 prefectures: spec.prefectures.clone(),
-                exclude_keywords: spec.exclude_keywords.clone(),
+                exclude_keywords: spec.exclude_keywords.as_slice().to_vec(),
                 days_limit: spec.days_limit.unwrap_or(0),
                 export: spec.export.as_ref().map(|e| pb::ExportOptions {
                     file_name: e.file_name.clone(),
@@ -170,38 +171,32 @@ impl Wire<'_> {
         let mut task = self.task(&details.task, &details.progress);
         if let Some(summary) = task.summary.as_mut() {
             summary.keywords = details
-                .task
-                .spec
+                .summary
                 .keywords
                 .iter()
-                .map(|keyword| {
-                    let ops = details.operations.iter().filter(|op| &op.record.keyword == keyword);
-                    let (items, new) = totals(ops);
-                    pb::KeywordSummary { keyword: keyword.clone(), items_found: items, new_documents: new }
+                .map(|(keyword, t)| pb::KeywordSummary {
+                    keyword: keyword.clone(),
+                    items_found: t.items_found,
+                    new_documents: t.new_documents,
                 })
                 .collect();
             summary.prefectures = details
-                .task
-                .spec
-                .targets
+                .summary
+                .prefectures
                 .iter()
-                .map(|code| {
-                    let ops = details.operations.iter().filter(|op| &op.record.prefecture_code == code);
-                    let (items, new) = totals(ops);
-                    pb::PrefectureSummary {
-                        prefecture_code: code.clone(),
-                        prefecture_name: self.prefecture_name(code),
-                        items_found: items,
-                        new_documents: new,
-                    }
+                .map(|(code, t)| pb::PrefectureSummary {
+                    prefecture_code: code.clone(),
+                    prefecture_name: self.prefecture_name(code),
+                    items_found: t.items_found,
+                    new_documents: t.new_documents,
                 })
                 .collect();
         }
         task
     }
 
-    pub fn operation(&self, op: &RecordedOperation) -> pb::OperationResult {
-        let r = &op.record;
+    pub fn operation(&self, op: &OperationResult) -> pb::OperationResult {
+        let r = &op.outcome;
         pb::OperationResult {
             prefecture_code: r.prefecture_code.clone(),
             prefecture_name: self.prefecture_name(&r.prefecture_code),
@@ -213,15 +208,13 @@ impl Wire<'_> {
             error: r.error.clone().unwrap_or_default(),
         }
     }
-}
 
-impl Wire<'_> {
-    pub fn document(&self, doc: &StoredCard) -> pb::Document {
+    pub fn document(&self, doc: &Document) -> pb::Document {
         pb::Document {
             link: doc.link.clone(),
             title: doc.title.clone(),
             description: doc.description.clone(),
-            published_on: doc.published_on.map(|d| d.format("%Y-%m-%d").to_string()).unwrap_or_default(),
+            published_on: doc.published_on_text(),
             date_label: doc.date_label.clone(),
             prefecture_code: doc.prefecture_code.clone(),
             keyword: doc.keyword.clone(),
@@ -229,10 +222,6 @@ impl Wire<'_> {
             prefecture_name: self.prefecture_name(&doc.prefecture_code),
         }
     }
-}
-
-fn totals<'a>(ops: impl Iterator<Item = &'a RecordedOperation>) -> (u64, u64) {
-    ops.fold((0, 0), |(items, new), op| (items + op.record.items_found, new + op.new_documents))
 }
 
 pub fn event(event: &TaskEvent) -> pb::TaskEvent {
@@ -248,6 +237,8 @@ pub fn event(event: &TaskEvent) -> pb::TaskEvent {
         K::Succeeded => pb::TaskEventKind::Succeeded,
         K::Failed => pb::TaskEventKind::Failed,
         K::Exported => pb::TaskEventKind::Exported,
+        K::ExportFailed => pb::TaskEventKind::ExportFailed,
+        K::Skipped => pb::TaskEventKind::Skipped,
     };
     pb::TaskEvent { at: Some(timestamp(event.at)), kind: kind.into(), message: event.message.clone() }
 }

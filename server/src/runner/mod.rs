@@ -4,11 +4,13 @@
 
 mod execution;
 mod follow;
+mod heartbeat;
 pub mod hub;
-mod sink;
+mod operation;
+mod retry;
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -19,7 +21,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::catalog::Catalog;
 use crate::domain::TaskId;
-use crate::scrape::Scraper;
+use crate::scrape::{Profiles, Scraper};
 use crate::store::Store;
 
 pub use hub::ProgressHub;
@@ -73,13 +75,15 @@ pub fn default_owner() -> String {
 struct Running {
     /// Aborts its operations.
     cancel: CancellationToken,
-    /// Set when a client asked it to stop (as opposed to a shutdown).
-    stop: Arc<AtomicBool>,
+    /// Where a client's stop is noted (as opposed to a shutdown).
+    signals: Arc<heartbeat::Signals>,
 }
 
 pub(crate) struct Inner {
     store: Store,
     scraper: Scraper,
+    /// The site profile of each catalog entry, by name.
+    profiles: Profiles,
     catalog: Arc<Catalog>,
     hub: Arc<ProgressHub>,
     config: RunnerConfig,
@@ -116,6 +120,7 @@ impl Runner {
     pub fn new(
         store: Store,
         scraper: Scraper,
+        profiles: Profiles,
         catalog: Arc<Catalog>,
         hub: Arc<ProgressHub>,
         config: RunnerConfig,
@@ -124,6 +129,7 @@ impl Runner {
             inner: Arc::new(Inner {
                 store,
                 scraper,
+                profiles,
                 catalog,
                 hub,
                 config,
@@ -197,7 +203,7 @@ impl Inner {
     fn stop_local(&self, id: TaskId) -> bool {
         match self.running_tasks().get(&id) {
             Some(running) => {
-                running.stop.store(true, Ordering::SeqCst);
+                running.signals.stop.store(true, Ordering::SeqCst);
                 running.cancel.cancel();
                 true
             }

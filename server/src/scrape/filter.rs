@@ -2,8 +2,9 @@
 
 use chrono::{Days, NaiveDate};
 
+use crate::domain::Card;
+use crate::domain::Keywords;
 use crate::domain::text::fold;
-use crate::scrape::parse::Card;
 
 /// Drops cards dated before a cut-off, and cards mentioning an excluded word.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -16,10 +17,10 @@ pub struct CardFilter {
 
 impl CardFilter {
     /// The filter of a task run on `today`.
-    pub fn new(days_limit: Option<u32>, exclude_keywords: &[String], today: NaiveDate) -> CardFilter {
+    pub fn new(days_limit: Option<u32>, exclude_keywords: &Keywords, today: NaiveDate) -> CardFilter {
         CardFilter {
             oldest: days_limit.and_then(|days| today.checked_sub_days(Days::new(u64::from(days)))),
-            excluded: exclude_keywords.iter().map(|w| fold(w)).filter(|w| !w.is_empty()).collect(),
+            excluded: exclude_keywords.iter().map(fold).filter(|w| !w.is_empty()).collect(),
         }
     }
 
@@ -55,7 +56,7 @@ mod tests {
     #[test]
     fn days_limit_drops_older_cards_and_keeps_undated_ones() {
         let today = NaiveDate::from_ymd_opt(2025, 3, 31).expect("date");
-        let filter = CardFilter::new(Some(30), &[], today);
+        let filter = CardFilter::new(Some(30), &Keywords::default(), today);
         assert!(filter.keeps(&card("a", "", Some((2025, 3, 1)))));
         assert!(!filter.keeps(&card("a", "", Some((2025, 2, 28)))));
         assert!(filter.keeps(&card("a", "", None)));
@@ -64,7 +65,8 @@ mod tests {
     #[test]
     fn excluded_words_match_title_or_description_ignoring_case_and_accents() {
         let today = NaiveDate::from_ymd_opt(2025, 3, 31).expect("date");
-        let filter = CardFilter::new(None, &["Méthanisation".into(), "porc".into()], today);
+        let excluded = Keywords::from_stored(vec!["Méthanisation".into(), "porc".into()]);
+        let filter = CardFilter::new(None, &excluded, today);
         assert!(!filter.keeps(&card("Unité de METHANISATION", "", None)));
         assert!(!filter.keeps(&card("Arrêté", "élevage porcin", None)));
         assert!(filter.keeps(&card("Élevage bovin", "vaches laitières", None)));

@@ -1,24 +1,10 @@
 //! Extraction of result cards from a search page.
 
-use chrono::NaiveDate;
 use scraper::{ElementRef, Html};
 use url::Url;
 
-use crate::scrape::dates::parse_date;
+use crate::domain::Card;
 use crate::scrape::profile::CompiledProfile;
-
-/// One result card, with every text whitespace-collapsed. Missing parts are
-/// empty (or `None` for the date): a card is kept whenever it has a link.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Card {
-    /// Absolute URL of the publication.
-    pub link: String,
-    pub title: String,
-    pub description: String,
-    /// The date text as shown, e.g. "Publié le 12/03/2025".
-    pub date_label: String,
-    pub published_on: Option<NaiveDate>,
-}
 
 /// The cards of a page, in page order. Relative links are resolved against
 /// `origin`, the site's canonical origin. Only the profile's content region
@@ -44,7 +30,7 @@ fn parse_card(profile: &CompiledProfile, card: ElementRef<'_>, origin: &Url) -> 
     let title = title_el.map(text_of).filter(|t| !t.is_empty()).unwrap_or_else(|| text_of(link_el));
     let description = card.select(&profile.description).next().map(text_of).unwrap_or_default();
     let date_label = card.select(&profile.date).next().map(text_of).unwrap_or_default();
-    let published_on = parse_date(&date_label);
+    let published_on = profile.profile.dates.parse(&date_label);
     Some(Card { link: link.into(), title, description, date_label, published_on })
 }
 
@@ -74,6 +60,8 @@ fn text_of(element: ElementRef<'_>) -> String {
 
 #[cfg(test)]
 mod tests {
+    use chrono::NaiveDate;
+
     use super::*;
     use crate::scrape::profile::{SiteProfile, canonical_origin};
 

@@ -1,15 +1,29 @@
-//! Site profiles: where a site's search pages are and how its result cards
-//! look. The prefecture profile is built in; selectors are compiled once.
+//! Site profiles: where a site's search pages are, how its result cards
+//! look and how it writes dates. The prefecture profile is built in; each
+//! catalog entry names the profile of its site; selectors are compiled once.
 
+use std::collections::BTreeMap;
 use std::fmt;
+use std::sync::Arc;
 
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use scraper::Selector;
 use url::Url;
 
+use crate::scrape::dates::DateWords;
+
+/// Last offset the prefecture profile fetches (a hundred pages of ten).
+pub const DEFAULT_MAX_OFFSET: u32 = 1000;
+
+/// The name of the built-in profile of the prefecture sites, and the
+/// profile of every catalog entry that names none.
+pub const PREFECTURE_PROFILE: &str = "prefecture";
+
 /// How to search one kind of site and read its result cards.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SiteProfile {
+    /// What catalog entries call it.
+    pub name: String,
     /// Path and query of the first result page; `{keyword}` is replaced by the
     /// percent-encoded keyword.
     pub first_page: String,
@@ -28,16 +42,19 @@ pub struct SiteProfile {
     pub link_selector: String,
     pub description_selector: String,
     pub date_selector: String,
+    /// How the site spells dates.
+    pub dates: DateWords,
 }
 
 impl SiteProfile {
     /// The search pages of the French prefecture websites (DSFR design).
     pub fn prefecture() -> SiteProfile {
         SiteProfile {
+            name: PREFECTURE_PROFILE.into(),
             first_page: "/contenu/recherche/(searchtext)/{keyword}?SearchText={keyword}".into(),
             next_page: "/contenu/recherche/(offset)/{offset}/(searchtext)/{keyword}?SearchText={keyword}".into(),
             page_step: 10,
-            max_offset: 1000,
+            max_offset: DEFAULT_MAX_OFFSET,
             // DSFR pages keep their content in <main>; the mega-menu, header
             // and footer are as large as the results.
             content_region: Some(("<main".into(), "</main>".into())),
@@ -46,6 +63,7 @@ impl SiteProfile {
             link_selector: "a[href]".into(),
             description_selector: ".fr-card__desc".into(),
             date_selector: ".fr-card__detail".into(),
+            dates: DateWords::french(),
         }
     }
 
@@ -90,6 +108,35 @@ pub struct CompiledProfile {
 impl fmt::Debug for CompiledProfile {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CompiledProfile").field("profile", &self.profile).finish_non_exhaustive()
+    }
+}
+
+/// The profiles a server knows, by name.
+#[derive(Debug, Clone)]
+pub struct Profiles(BTreeMap<String, Arc<CompiledProfile>>);
+
+impl Profiles {
+    /// The built-in profiles: the prefecture sites'.
+    pub fn builtin() -> Result<Profiles, ProfileError> {
+        Profiles::of([SiteProfile::prefecture()])
+    }
+
+    pub fn of(profiles: impl IntoIterator<Item = SiteProfile>) -> Result<Profiles, ProfileError> {
+        let mut map = BTreeMap::new();
+        for profile in profiles {
+            let compiled = profile.compile()?;
+            map.insert(compiled.profile.name.clone(), Arc::new(compiled));
+        }
+        Ok(Profiles(map))
+    }
+
+    pub fn get(&self, name: &str) -> Option<&Arc<CompiledProfile>> {
+        self.0.get(name)
+    }
+
+    /// The names known, for error messages.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.0.keys().map(String::as_str)
     }
 }
 

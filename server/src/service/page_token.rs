@@ -4,8 +4,8 @@
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
-use crate::domain::{Task, TaskId};
-use crate::store::{DocumentCursor, OperationCursor, RecordedOperation, StoredCard, TaskCursor};
+use crate::domain::{Document, OperationResult, Task, TaskId};
+use crate::store::{DocumentCursor, OperationCursor, TaskCursor};
 
 /// A token that was not issued by this server (or for another list).
 #[derive(Debug, thiserror::Error)]
@@ -49,8 +49,8 @@ pub fn task_cursor(token: &str) -> Result<Option<TaskCursor>, InvalidPageToken> 
     })
 }
 
-pub fn operation_token(last: &RecordedOperation) -> String {
-    encode("operations", &[last.record.prefecture_code.clone(), last.record.keyword.clone()])
+pub fn operation_token(last: &OperationResult) -> String {
+    encode("operations", &[last.prefecture_code().to_owned(), last.keyword().to_owned()])
 }
 
 pub fn operation_cursor(token: &str) -> Result<Option<OperationCursor>, InvalidPageToken> {
@@ -60,11 +60,12 @@ pub fn operation_cursor(token: &str) -> Result<Option<OperationCursor>, InvalidP
     })
 }
 
-pub fn document_token(last: &StoredCard, in_task: bool) -> String {
-    if in_task {
-        encode("task-documents", &[last.prefecture_code.clone(), last.keyword.clone(), last.link.clone()])
-    } else {
-        encode("documents", &[last.first_seen_at.timestamp_micros().to_string(), last.link.clone()])
+pub fn document_token(last: &Document, in_task: bool) -> String {
+    match DocumentCursor::after(last, in_task) {
+        DocumentCursor::InTask { prefecture_code, keyword, link } => {
+            encode("task-documents", &[prefecture_code, keyword, link])
+        }
+        DocumentCursor::Global { first_seen_at, link } => encode("documents", &[first_seen_at.to_string(), link]),
     }
 }
 

@@ -1,10 +1,17 @@
-//! Rows ⇄ domain values.
+//! Rows ⇄ domain values, and the names statuses, event kinds and export
+//! formats are stored under. A row that does not decode is an error
+//! ([`StoreError::Corrupt`]), wherever it is read.
+
+use std::time::Duration;
 
 use chrono::{DateTime, NaiveDate, Utc};
 
-use crate::domain::{Counters, EventKind, ExportFormat, ExportSpec, Task, TaskEvent, TaskSpec, TaskStatus};
+use crate::domain::{
+    Counters, Document, EventKind, ExportFormat, ExportSpec, Keywords, OperationOutcome, OperationResult, Task,
+    TaskEvent, TaskSpec, TaskStatus,
+};
 use crate::store::StoreError;
-use crate::store::models::{EventRow, TaskRow};
+use crate::store::models::{DocumentRow, EventRow, OperationRow, TaskRow};
 
 /// Stored times are microseconds since the Unix epoch.
 pub(crate) fn to_micros(at: DateTime<Utc>) -> i64 {
@@ -12,7 +19,12 @@ pub(crate) fn to_micros(at: DateTime<Utc>) -> i64 {
 }
 
 pub(crate) fn from_micros(micros: i64) -> Result<DateTime<Utc>, StoreError> {
-    DateTime::from_timestamp_micros(micros).ok_or_else(|| StoreError::Corrupt(format!("time {micros} out of range")))
+    DateTime::from_timestamp_micros(micros).ok_or_else(|| corrupt("time", micros))
+}
+
+/// `now + duration`, in stored microseconds.
+pub(crate) fn micros_after(now: DateTime<Utc>, duration: Duration) -> i64 {
+    to_micros(now).saturating_add(i64::try_from(duration.as_micros()).unwrap_or(i64::MAX / 2))
 }
 
 pub(crate) fn to_json(list: &[String]) -> String {
@@ -27,12 +39,80 @@ pub(crate) fn to_date(date: Option<NaiveDate>) -> Option<String> {
     date.map(|d| d.format("%Y-%m-%d").to_string())
 }
 
+fn from_date(text: Option<&str>) -> Result<Option<NaiveDate>, StoreError> {
+    text.map(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").map_err(|_| corrupt("date", d))).transpose()
+}
+
+fn corrupt(what: &str, value: impl std::fmt::Debug) -> StoreError {
+    StoreError::Corrupt(format!("{what} {value:?}"))
+}
+
 fn count(field: &str, value: i64) -> Result<u64, StoreError> {
-    u64::try_from(value).map_err(|_| StoreError::Corrupt(format!("{field} is negative")))
+    u64::try_from(value).map_err(|_| corrupt(field, value))
 }
 
 fn count32(field: &str, value: i32) -> Result<u32, StoreError> {
-    u32::try_from(value).map_err(|_| StoreError::Corrupt(format!("{field} is negative")))
+    u32::try_from(value).map_err(|_| corrupt(field, value))
+}
+
+/// A count to store: counts beyond the column's range are clamped.
+pub(crate) fn to_i64(value: u64) -> i64 {
+    i64::try_from(value).unwrap_or(i64::MAX)
+}
+
+pub(crate) fn to_i32(value: u32) -> i32 {
+    i32::try_from(value).unwrap_or(i32::MAX)
+}
+
+pub(crate) fn status_name(status: TaskStatus) -> &'static str {
+    match status {
+        TaskStatus::Pending => "pending",
+        TaskStatus::Running => "running",
+        TaskStatus::Succeeded => "succeeded",
+        TaskStatus::Failed => "failed",
+        TaskStatus::Cancelled => "cancelled",
+    }
+}
+
+pub(crate) fn status_from(name: &str) -> Result<TaskStatus, StoreError> {
+    TaskStatus::ALL.into_iter().find(|s| status_name(*s) == name).ok_or_else(|| corrupt("task status", name))
+}
+
+pub(crate) fn status_names(statuses: &[TaskStatus]) -> Vec<&'static str> {
+    statuses.iter().map(|s| status_name(*s)).collect()
+}
+
+pub(crate) fn event_name(kind: EventKind) -> &'static str {
+    match kind {
+        EventKind::Created => "created",
+        EventKind::Started => "started",
+        EventKind::Resumed => "resumed",
+        EventKind::OperationFailed => "operation_failed",
+        EventKind::StopRequested => "stop_requested",
+        EventKind::Stopped => "stopped",
+        EventKind::Restarted => "restarted",
+        EventKind::Succeeded => "succeeded",
+        EventKind::Failed => "failed",
+        EventKind::Exported => "exported",
+        EventKind::ExportFailed => "export_failed",
+        EventKind::Skipped => "skipped",
+    }
+}
+
+fn event_from(name: &str) -> Result<EventKind, StoreError> {
+    EventKind::ALL.into_iter().find(|k| event_name(*k) == name).ok_or_else(|| corrupt("event kind", name))
+}
+
+pub(crate) fn format_name(format: ExportFormat) -> &'static str {
+    match format {
+        ExportFormat::Pretty => "pretty",
+        ExportFormat::Json => "json",
+        ExportFormat::Csv => "csv",
+    }
+}
+
+fn format_from(name: &str) -> Result<ExportFormat, StoreError> {
+    ExportFormat::ALL.into_iter().find(|f| format_name(*f) == name).ok_or_else(|| corrupt("export format", name))
 }
 
 impl TryFrom<TaskRow> for Task {
@@ -40,24 +120,23 @@ impl TryFrom<TaskRow> for Task {
 
     fn try_from(row: TaskRow) -> Result<Task, StoreError> {
         let export = match (row.export_file_name, row.export_format) {
-            (Some(file_name), Some(format)) => Some(ExportSpec {
-                file_name,
-                format: ExportFormat::from_db(&format)
-                    .ok_or_else(|| StoreError::Corrupt(format!("export format {format:?}")))?,
-            }),
-            _ => None,
+            (Some(file_name), Some(format)) => Some(ExportSpec { file_name, format: format_from(&format)? }),
+            (None, None) => None,
+            (name, format) => return Err(corrupt("export", (name, format))),
         };
         Ok(Task {
-            id: row.id.parse().map_err(|_| StoreError::Corrupt(format!("task id {:?}", row.id)))?,
-            status: TaskStatus::from_db(&row.status)
-                .ok_or_else(|| StoreError::Corrupt(format!("task status {:?}", row.status)))?,
+            id: row.id.parse().map_err(|_| corrupt("task id", &row.id))?,
+            status: status_from(&row.status)?,
             spec: TaskSpec {
-                keywords: from_json("keywords", &row.keywords)?,
+                keywords: Keywords::from_stored(from_json("keywords", &row.keywords)?),
                 regions: from_json("regions", &row.regions)?,
                 prefectures: from_json("prefectures", &row.prefectures)?,
                 targets: from_json("targets", &row.targets)?,
-                exclude_keywords: from_json("exclude_keywords", &row.exclude_keywords)?,
-                days_limit: u32::try_from(row.days_limit).ok().filter(|d| *d > 0),
+                exclude_keywords: Keywords::from_stored(from_json("exclude_keywords", &row.exclude_keywords)?),
+                days_limit: match row.days_limit {
+                    0 => None,
+                    days => Some(u32::try_from(days).map_err(|_| corrupt("days_limit", days))?),
+                },
                 export,
                 request_id: row.request_id,
             },
@@ -82,11 +161,60 @@ impl TryFrom<EventRow> for TaskEvent {
     type Error = StoreError;
 
     fn try_from(row: EventRow) -> Result<TaskEvent, StoreError> {
-        Ok(TaskEvent {
-            at: from_micros(row.at)?,
-            kind: EventKind::from_db(&row.kind)
-                .ok_or_else(|| StoreError::Corrupt(format!("event kind {:?}", row.kind)))?,
-            message: row.message,
+        Ok(TaskEvent { at: from_micros(row.at)?, kind: event_from(&row.kind)?, message: row.message })
+    }
+}
+
+impl TryFrom<OperationRow> for OperationResult {
+    type Error = StoreError;
+
+    fn try_from(row: OperationRow) -> Result<OperationResult, StoreError> {
+        let duration = u64::try_from(row.duration_ms).map_err(|_| corrupt("duration_ms", row.duration_ms))?;
+        Ok(OperationResult {
+            outcome: OperationOutcome {
+                prefecture_code: row.prefecture_code,
+                keyword: row.keyword,
+                items_found: count("items_found", row.items_found)?,
+                pages_fetched: count32("pages_fetched", row.pages_fetched)?,
+                duration: Duration::from_millis(duration),
+                error: row.error,
+            },
+            new_documents: count("new_documents", row.new_documents)?,
+            finished_at: from_micros(row.finished_at)?,
         })
+    }
+}
+
+/// A document as found under a task's prefecture and keyword (or, listed
+/// over all tasks, those of the task that first found it).
+pub(crate) fn document(prefecture_code: String, keyword: String, row: DocumentRow) -> Result<Document, StoreError> {
+    Ok(Document {
+        published_on: from_date(row.published_on.as_deref())?,
+        link: row.link,
+        title: row.title,
+        description: row.description,
+        date_label: row.date_label,
+        prefecture_code,
+        keyword,
+        first_seen_at: from_micros(row.first_seen_at)?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_status_kind_and_format_round_trips_through_its_stored_name() {
+        for status in TaskStatus::ALL {
+            assert_eq!(status_from(status_name(status)).ok(), Some(status));
+        }
+        for kind in EventKind::ALL {
+            assert_eq!(event_from(event_name(kind)).ok(), Some(kind));
+        }
+        for format in ExportFormat::ALL {
+            assert_eq!(format_from(format_name(format)).ok(), Some(format));
+        }
+        assert!(matches!(status_from("RUNNING"), Err(StoreError::Corrupt(_))), "stored names are exact");
     }
 }

@@ -1,33 +1,18 @@
 //! Documents: unique by absolute link across all tasks, linked to every
 //! task operation that found them.
 
-use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
-use diesel_async::{AsyncConnection, RunQueryDsl};
+use diesel_async::RunQueryDsl;
 
-use crate::domain::TaskId;
-use crate::scrape::Card;
-use crate::store::convert::{from_micros, to_micros};
-use crate::store::models::DocumentRow;
+use crate::domain::text::fold;
+use crate::domain::{Card, Document, TaskId};
+use crate::store::convert::{document, to_date};
+use crate::store::models::{DocumentRow, LinkRow};
 use crate::store::schema::{documents, task_documents};
-use crate::store::write::{self, CardRows};
-use crate::store::{Backend, Store, StoreError, with_conn};
+use crate::store::tasks::like_pattern;
+use crate::store::{Store, StoreError, with_conn};
 
-/// A stored document as one task found it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StoredCard {
-    pub link: String,
-    pub title: String,
-    pub description: String,
-    pub published_on: Option<NaiveDate>,
-    pub date_label: String,
-    /// The prefecture and keyword under which the task found it.
-    pub prefecture_code: String,
-    pub keyword: String,
-    pub first_seen_at: DateTime<Utc>,
-}
-
-/// Which documents to list.
+/// Which documents to list, as the service planned it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct DocumentFilter {
     /// Only those this task found (with the prefecture and keyword it found
@@ -36,7 +21,7 @@ pub struct DocumentFilter {
     pub prefecture_code: Option<String>,
     pub keyword: Option<String>,
     /// Folded text to find in the folded title and description.
-    pub query: Option<String>,
+    pub text: Option<String>,
 }
 
 /// Where a page of documents starts.
@@ -48,55 +33,68 @@ pub enum DocumentCursor {
     Global { first_seen_at: i64, link: String },
 }
 
-/// Batch inserts of cards on PostgreSQL, inside the caller's transaction.
-pub(crate) async fn insert_cards(
-    conn: &mut diesel_async::AsyncPgConnection,
-    rows: &CardRows,
-) -> Result<(), StoreError> {
-    diesel::insert_into(documents::table).values(&rows.docs).on_conflict_do_nothing().execute(conn).await?;
-    diesel::insert_into(task_documents::table).values(&rows.links).on_conflict_do_nothing().execute(conn).await?;
-    Ok(())
+impl DocumentCursor {
+    /// The cursor after `last`, in a task's documents or in all of them.
+    pub fn after(last: &Document, in_task: bool) -> DocumentCursor {
+        if in_task {
+            DocumentCursor::InTask {
+                prefecture_code: last.prefecture_code.clone(),
+                keyword: last.keyword.clone(),
+                link: last.link.clone(),
+            }
+        } else {
+            DocumentCursor::Global { first_seen_at: last.first_seen_at.timestamp_micros(), link: last.link.clone() }
+        }
+    }
+}
+
+/// The rows cards found by a task's operation become: the documents
+/// (attributed to the operation when they are new) and their links to the
+/// task.
+pub(crate) fn card_rows(
+    task_id: &str,
+    prefecture_code: &str,
+    keyword: &str,
+    cards: &[Card],
+    now_us: i64,
+) -> (Vec<DocumentRow>, Vec<LinkRow>) {
+    let docs = cards
+        .iter()
+        .map(|card| DocumentRow {
+            link: card.link.clone(),
+            title: card.title.clone(),
+            description: card.description.clone(),
+            published_on: to_date(card.published_on),
+            date_label: card.date_label.clone(),
+            prefecture_code: prefecture_code.to_owned(),
+            keyword: keyword.to_owned(),
+            first_task_id: task_id.to_owned(),
+            first_seen_at: now_us,
+            search_text: format!("{} {}", fold(&card.title), fold(&card.description)),
+        })
+        .collect();
+    let links = cards
+        .iter()
+        .map(|card| LinkRow {
+            task_id: task_id.to_owned(),
+            prefecture_code: prefecture_code.to_owned(),
+            keyword: keyword.to_owned(),
+            link: card.link.clone(),
+        })
+        .collect();
+    (docs, links)
 }
 
 impl Store {
-    /// Stores cards found by a task's operation without recording the
-    /// operation (what a stopped operation had found), in one transaction:
-    /// documents seen for the first time are inserted (and attributed to
-    /// this operation), every card is linked to the task.
-    pub async fn store_cards(
-        &self,
-        task: TaskId,
-        prefecture_code: &str,
-        keyword: &str,
-        cards: &[Card],
-        now: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
-        let rows = CardRows::new(&task.to_string(), prefecture_code, keyword, cards, to_micros(now));
-        match &self.backend {
-            Backend::Sqlite { writer, .. } => {
-                let mut conn = writer.get().await.map_err(StoreError::from_pool)?;
-                conn.spawn_blocking(move |conn| {
-                    conn.immediate_transaction(|conn| write::sqlite::insert_cards(conn, &rows))
-                })
-                .await?;
-            }
-            Backend::Postgres { pool } => {
-                let mut conn = pool.get().await.map_err(StoreError::from_pool)?;
-                conn.transaction::<_, StoreError, _>(async |conn| insert_cards(conn, &rows).await).await?;
-            }
-        }
-        Ok(())
-    }
-
     /// Documents matching `filter`, starting after `cursor`.
     pub async fn list_documents(
         &self,
         filter: &DocumentFilter,
         cursor: Option<&DocumentCursor>,
         limit: usize,
-    ) -> Result<Vec<StoredCard>, StoreError> {
+    ) -> Result<Vec<Document>, StoreError> {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let pattern = filter.query.as_deref().map(crate::store::tasks::like_pattern);
+        let pattern = filter.text.as_deref().map(like_pattern);
         let rows: Vec<(String, String, DocumentRow)> = match filter.task {
             Some(task) => {
                 let task_id = task.to_string();
@@ -156,22 +154,6 @@ impl Store {
                 query.order((documents::first_seen_at.desc(), documents::link.desc())).limit(limit).load(conn).await?
             }),
         };
-        rows.into_iter()
-            .map(|(prefecture_code, keyword, doc)| {
-                Ok(StoredCard {
-                    link: doc.link,
-                    title: doc.title,
-                    description: doc.description,
-                    published_on: doc
-                        .published_on
-                        .as_deref()
-                        .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok()),
-                    date_label: doc.date_label,
-                    prefecture_code,
-                    keyword,
-                    first_seen_at: from_micros(doc.first_seen_at)?,
-                })
-            })
-            .collect()
+        rows.into_iter().map(|(prefecture_code, keyword, row)| document(prefecture_code, keyword, row)).collect()
     }
 }

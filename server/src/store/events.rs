@@ -5,24 +5,14 @@ use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 
 use crate::domain::{EventKind, TaskEvent, TaskId};
-use crate::store::convert::to_micros;
-use crate::store::models::{EventRow, NewEventRow};
+use crate::store::models::EventRow;
+use crate::store::moves::event_row;
 use crate::store::schema::task_events;
 use crate::store::{Store, StoreError, with_conn};
 
 /// Most events kept per task: a task failing on every one of 400 operations
 /// must not flood its log; the newest are kept.
 pub const MAX_EVENTS_PER_TASK: i64 = 500;
-
-/// The row of an event, ready to insert in the caller's transaction.
-pub(crate) fn event_row(task_id: &str, kind: EventKind, message: impl Into<String>, at: DateTime<Utc>) -> NewEventRow {
-    NewEventRow {
-        task_id: task_id.to_owned(),
-        at: to_micros(at),
-        kind: kind.as_str().to_owned(),
-        message: message.into(),
-    }
-}
 
 impl Store {
     /// Adds an event to a task's log.

@@ -3,22 +3,26 @@
 //!
 //! Queries are written once: [`with_conn!`] instantiates a query body for
 //! each backend's connection type, so the same diesel DSL is type-checked
-//! against both.
+//! against both. The few statements whose SQL differs between the backends
+//! are the methods of [`dialect::Dialect`], which the bodies call. The store
+//! speaks in domain values; rows stay inside it.
 
+mod claims;
 mod convert;
+mod dialect;
 mod documents;
 mod error;
 mod events;
 mod lifecycle;
 mod migrate;
 mod models;
+mod moves;
 mod notify;
 mod operations;
 pub mod schema;
 #[cfg(test)]
 mod state_machine;
 mod tasks;
-mod write;
 
 use std::time::Duration;
 
@@ -29,12 +33,13 @@ use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfi
 use diesel_async::sync_connection_wrapper::SyncConnectionWrapper;
 use futures_util::FutureExt;
 
-pub use documents::{DocumentCursor, DocumentFilter, StoredCard};
+pub use claims::{Claim, LeaseState};
+pub use documents::{DocumentCursor, DocumentFilter};
 pub use error::StoreError;
-pub use lifecycle::Change;
+pub use lifecycle::{Change, StopOutcome};
 pub use notify::Notice;
-pub use operations::{OperationCursor, OperationFilter, OperationRecord, RecordedOperation};
-pub use tasks::{Claim, LeaseState, NewTask, StopOutcome, TaskCursor, TaskFilter};
+pub use operations::OperationCursor;
+pub use tasks::{NewTask, TaskCursor, TaskSearch};
 
 /// A SQLite connection usable from async code (queries run on blocking threads).
 pub(crate) type SqliteConn = SyncConnectionWrapper<SqliteConnection>;

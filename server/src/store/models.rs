@@ -49,8 +49,11 @@ pub(crate) struct OperationRow {
     pub finished_at: i64,
 }
 
+/// `None` is inserted as NULL, never as DEFAULT: that lets SQLite take many
+/// rows in one statement.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = documents, check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
+#[diesel(treat_none_as_default_value = false)]
 pub(crate) struct DocumentRow {
     pub link: String,
     pub title: String,
@@ -66,11 +69,32 @@ pub(crate) struct DocumentRow {
 
 #[derive(Debug, Clone, Insertable)]
 #[diesel(table_name = task_documents)]
+#[diesel(treat_none_as_default_value = false)]
 pub(crate) struct LinkRow {
     pub task_id: String,
     pub prefecture_code: String,
     pub keyword: String,
     pub link: String,
+}
+
+/// A change of a task's lifecycle: `None` leaves a column as it is,
+/// `Some(None)` clears a nullable one.
+#[derive(Debug, Clone, Default, AsChangeset)]
+#[diesel(table_name = tasks)]
+pub(crate) struct TaskChange {
+    pub status: Option<String>,
+    pub updated_at: Option<i64>,
+    pub started_at: Option<Option<i64>>,
+    pub completed_at: Option<Option<i64>>,
+    pub owner: Option<Option<String>>,
+    pub lease_expires_at: Option<Option<i64>>,
+    pub stop_requested: Option<bool>,
+    pub error: Option<Option<String>>,
+    pub completed_operations: Option<i32>,
+    pub failed_operations: Option<i32>,
+    pub items_found: Option<i64>,
+    pub new_documents: Option<i64>,
+    pub pages_fetched: Option<i64>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable)]

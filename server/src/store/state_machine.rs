@@ -5,7 +5,7 @@
 use chrono::{TimeDelta, Utc};
 
 use crate::catalog::Catalog;
-use crate::domain::{RawTaskSpec, Task, TaskId, TaskSpec, TaskStatus};
+use crate::domain::{Ending, RawTaskSpec, Task, TaskId, TaskSpec, TaskStatus};
 use crate::store::{Change, DatabaseUrl, NewTask, PoolConfig, StopOutcome, Store};
 
 fn check(task: &Task, step: &str) {
@@ -58,8 +58,8 @@ async fn random_walks_through_the_lifecycle_keep_the_timestamps_consistent() {
                 "stop"
             }
             2 | 3 => {
-                let status = [TaskStatus::Succeeded, TaskStatus::Failed, TaskStatus::Cancelled][rng.usize(0..3)];
-                store.finish_task(id, "walker", status, None, clock).await.expect("finish");
+                let ending = [Ending::Succeeded, Ending::Failed, Ending::Cancelled][rng.usize(0..3)];
+                store.finish_task(id, "walker", ending, None, clock).await.expect("finish");
                 "finish"
             }
             4 => {

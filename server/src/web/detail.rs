@@ -8,7 +8,6 @@ use maud::{Markup, html};
 
 use crate::catalog::Catalog;
 use crate::domain::{ExportFormat, Progress, Task};
-use crate::grpc::convert::Wire;
 use crate::service::TaskDetails;
 use crate::web::params::Params;
 use crate::web::results::{self, Filters};
@@ -24,11 +23,9 @@ pub async fn page(
     let id = task_id(&id)?;
     let params = Params::from_query(raw);
     let details = web.service.get_task(id).await?;
-    let filters = Filters::read(&params, web.service.catalog())?;
-    let found = results::Found::load(&web.service, &details.task, &filters).await?;
+    let filters = Filters::read(id, &params, web.service.catalog())?;
+    let found = results::Found::load(&web.service, &filters).await?;
     let events = web.service.task_events(id).await?;
-    // The same per-keyword and per-prefecture totals as GetTask.
-    let summary = Wire { catalog: web.service.catalog(), now: Utc::now() }.task_details(&details).summary;
     let here = uri.path_and_query().map_or("/", |p| p.as_str());
     let task = &details.task;
     let live = (!task.status.is_terminal()).then(|| format!("/tasks/{id}/events"));
@@ -44,7 +41,7 @@ pub async fn page(
                 (parameters(task, web.service.catalog()))
                 (timestamps(task))
             }
-            (results::section(task, web.service.catalog(), summary.as_ref(), &filters, &found, &params))
+            (results::section(task, web.service.catalog(), &details.summary, &filters, &found, &params))
             (results::log(&events))
         }
     };
@@ -112,7 +109,7 @@ fn parameters(task: &Task, catalog: &Catalog) -> Markup {
             }
             p.downloads {
                 "Download the results: "
-                @for (i, f) in [ExportFormat::Json, ExportFormat::Csv, ExportFormat::Pretty].into_iter().enumerate() {
+                @for (i, f) in ExportFormat::ALL.into_iter().enumerate() {
                     @if i > 0 { " · " }
                     a href={ "/tasks/" (task.id) "/export?format=" (f.as_str()) } download { (f.as_str().to_uppercase()) }
                 }

@@ -21,7 +21,7 @@ pub async fn download(
     let params = Params::from_query(raw);
     let format = match params.get("format") {
         None => ExportFormat::Json,
-        Some(name) => ExportFormat::from_db(&name.to_ascii_lowercase())
+        Some(name) => ExportFormat::from_name(name)
             .ok_or_else(|| Violations::one("format", format!("{name:?} is not json, csv or pretty")))?,
     };
     let chunks = web.service.export_task(id, format).await?;

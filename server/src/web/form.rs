@@ -44,7 +44,7 @@ pub async fn submit(State(web): State<Shared>, body: Bytes) -> Result<Response, 
     let export_format = match params.get("export_format") {
         None => None,
         Some(name) => {
-            let format = ExportFormat::from_db(name);
+            let format = ExportFormat::from_name(name);
             if format.is_none() {
                 violations.add("export.format", format!("{name:?} is not an export format"));
             }

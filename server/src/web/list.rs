@@ -8,20 +8,17 @@ use chrono::{DateTime, NaiveDate, Utc};
 use maud::{Markup, html};
 
 use crate::domain::{Task, TaskStatus, Violations};
-use crate::grpc::tasks::{query, token};
-use crate::service::{TaskService, parse_status, task_cursor};
-use crate::store::TaskFilter;
+use crate::service::{TaskListRequest, TaskListing, TaskService};
 use crate::web::params::Params;
 use crate::web::{PageError, Shared, format, layout};
 
 /// Tasks per page.
-const PAGE_SIZE: usize = 25;
+const PAGE_SIZE: i64 = 25;
 
 /// `GET /`: the list of tasks, newest first.
 pub async fn page(State(web): State<Shared>, uri: Uri, RawQuery(raw): RawQuery) -> Result<Markup, PageError> {
     let params = Params::from_query(raw);
-    let (filter, cursor) = filter(&params)?;
-    let tasks = web.service.list_tasks(filter, PAGE_SIZE, cursor).await?;
+    let tasks = web.service.list_tasks(listing(&params)?).await?;
     let here = uri.path_and_query().map_or("/", |p| p.as_str());
     let active: Vec<String> = tasks.items.iter().filter(|t| t.status.is_active()).map(|t| t.id.to_string()).collect();
     let events = (!active.is_empty()).then(|| format!("/events?ids={}", active.join(",")));
@@ -92,7 +89,7 @@ fn filters(params: &Params) -> Markup {
                 @for status in TaskStatus::ALL {
                     label.check {
                         input type="checkbox" name="status" value=(status.as_str())
-                            checked[checked.iter().any(|s| parse_status(s) == Some(status))];
+                            checked[checked.iter().any(|s| TaskStatus::from_name(s) == Some(status))];
                         (layout::badge(status))
                     }
                 }
@@ -111,30 +108,34 @@ fn filters(params: &Params) -> Markup {
     }
 }
 
-/// The service's filter and cursor from the query string, every problem
-/// reported at once.
-fn filter(params: &Params) -> Result<(TaskFilter, Option<crate::store::TaskCursor>), PageError> {
+/// The listing the query string asks for, every problem reported at once.
+fn listing(params: &Params) -> Result<TaskListing, PageError> {
     let mut violations = Violations::new();
     let mut statuses = Vec::new();
     for (i, name) in params.all("status").enumerate() {
-        match parse_status(name) {
-            Some(status) if !statuses.contains(&status) => statuses.push(status),
-            Some(_) => {}
+        match TaskStatus::from_name(name) {
+            Some(status) => statuses.push(status),
             None => violations.add(format!("status[{i}]"), format!("{name:?} is not a task status")),
         }
     }
     let created_after = day("from", params.get("from"), 0, &mut violations);
     // The "to" day is included: tasks created before the next midnight.
-    let created_before = day("to", params.get("to"), 1, &mut violations);
+    let mut created_before = day("to", params.get("to"), 1, &mut violations);
     if let (Some(after), Some(before)) = (created_after, created_before)
         && after >= before
     {
         violations.add("to", "must not be before the \"from\" day");
+        created_before = None;
     }
-    let query = query(params.raw("q"), &mut violations);
-    let cursor = token(task_cursor(params.raw("page")), &mut violations);
-    violations.into_result(())?;
-    Ok((TaskFilter { statuses, created_after, created_before, query, query_names_a_place: false, id: None }, cursor))
+    let request = TaskListRequest {
+        statuses,
+        created_after,
+        created_before,
+        query: params.raw("q"),
+        page_size: PAGE_SIZE,
+        page_token: params.raw("page"),
+    };
+    Ok(violations.and(TaskListing::parse(request))?)
 }
 
 /// Midnight UTC of a `YYYY-MM-DD` day, `plus_days` later.

@@ -4,72 +4,79 @@
 
 use chrono::TimeDelta;
 use maud::{Markup, html};
-use scrape_api::pb;
 
 use crate::catalog::Catalog;
-use crate::domain::{EventKind, Task, TaskEvent, Violations};
-use crate::grpc::tasks::token;
-use crate::service::{Page, TaskService, document_cursor, operation_cursor};
-use crate::store::{DocumentCursor, DocumentFilter, OperationCursor, OperationFilter, RecordedOperation, StoredCard};
+use crate::domain::{Document, OperationResult, Task, TaskEvent, TaskId, TaskSummary, Totals};
+use crate::service::{DocumentListRequest, DocumentListing, Page, ResultListRequest, ResultListing, TaskService};
 use crate::web::params::Params;
 use crate::web::{PageError, format, layout};
 
 /// Operation rows and documents per page.
-const OPERATIONS_PAGE: usize = 200;
-const DOCUMENTS_PAGE: usize = 50;
+const OPERATIONS_PAGE: i64 = 200;
+const DOCUMENTS_PAGE: i64 = 50;
 
-/// The filters of the results, from the page's query string.
+/// The filters of the results, from the page's query string: the
+/// service's listings of the task's operations and documents.
 #[derive(Debug)]
 pub struct Filters {
     prefecture: Option<String>,
     keyword: Option<String>,
-    operations_from: Option<OperationCursor>,
-    documents_from: Option<DocumentCursor>,
+    operations: ResultListing,
+    documents: DocumentListing,
 }
 
 impl Filters {
-    pub fn read(params: &Params, catalog: &Catalog) -> Result<Filters, PageError> {
-        let mut violations = Violations::new();
-        let prefecture = params.get("prefecture").and_then(|value| match catalog.prefecture(value) {
-            Some(p) => Some(p.code.clone()),
-            None => {
-                violations.add("prefecture", format!("unknown prefecture {value:?}"));
-                None
+    pub fn read(id: TaskId, params: &Params, catalog: &Catalog) -> Result<Filters, PageError> {
+        let prefecture = params.raw("prefecture");
+        let keyword = params.raw("keyword");
+        let operations = ResultListing::parse(
+            id,
+            ResultListRequest { prefecture, keyword, page_size: OPERATIONS_PAGE, page_token: params.raw("ops") },
+            catalog,
+        );
+        let task_id = id.to_string();
+        let documents = DocumentListing::parse(
+            DocumentListRequest {
+                task_id: &task_id,
+                prefecture,
+                keyword,
+                query: "",
+                page_size: DOCUMENTS_PAGE,
+                page_token: params.raw("docs"),
+            },
+            catalog,
+        );
+        let (operations, documents) = match (operations, documents) {
+            (Ok(operations), Ok(documents)) => (operations, documents),
+            (Err(mut first), second) => {
+                // The same filter fields are checked for both lists: name each problem once.
+                if let Err(more) = second {
+                    first.0.extend(more.0.into_iter().filter(|v| v.field == "page_token"));
+                }
+                return Err(first.into());
             }
-        });
-        let keyword = params.get("keyword").map(str::to_owned);
-        let operations_from = token(operation_cursor(params.raw("ops")), &mut violations);
-        let documents_from = token(document_cursor(params.raw("docs"), true), &mut violations);
-        violations.into_result(())?;
-        Ok(Filters { prefecture, keyword, operations_from, documents_from })
+            (Ok(_), Err(violations)) => return Err(violations.into()),
+        };
+        Ok(Filters {
+            prefecture: operations.query.prefecture_code.clone(),
+            keyword: operations.query.keyword.clone(),
+            operations,
+            documents,
+        })
     }
 }
 
 /// One page of operations and one of documents.
 #[derive(Debug)]
 pub struct Found {
-    operations: Page<RecordedOperation>,
-    documents: Page<StoredCard>,
+    operations: Page<OperationResult>,
+    documents: Page<Document>,
 }
 
 impl Found {
-    pub async fn load(service: &TaskService, task: &Task, filters: &Filters) -> Result<Found, PageError> {
-        let (prefecture_code, keyword) = (filters.prefecture.clone(), filters.keyword.clone());
-        let operations = service
-            .list_task_results(
-                task.id,
-                OperationFilter { prefecture_code: prefecture_code.clone(), keyword: keyword.clone() },
-                OPERATIONS_PAGE,
-                filters.operations_from.clone(),
-            )
-            .await?;
-        let documents = service
-            .list_documents(
-                DocumentFilter { task: Some(task.id), prefecture_code, keyword, query: None },
-                DOCUMENTS_PAGE,
-                filters.documents_from.clone(),
-            )
-            .await?;
+    pub async fn load(service: &TaskService, filters: &Filters) -> Result<Found, PageError> {
+        let operations = service.list_task_results(filters.operations.clone()).await?;
+        let documents = service.list_documents(filters.documents.clone()).await?;
         Ok(Found { operations, documents })
     }
 }
@@ -78,7 +85,7 @@ impl Found {
 pub fn section(
     task: &Task,
     catalog: &Catalog,
-    summary: Option<&pb::TaskSummary>,
+    summary: &TaskSummary,
     filters: &Filters,
     found: &Found,
     params: &Params,
@@ -87,7 +94,7 @@ pub fn section(
     html! {
         section #results aria-labelledby="results-title" {
             h2 #results-title { "Results" }
-            @if let Some(summary) = summary { (totals(summary)) }
+            (totals(summary, catalog))
             h3 #operations { "Per operation" }
             form.filters method="get" action=(base) {
                 div.field {
@@ -103,7 +110,7 @@ pub fn section(
                     label for="f-keyword" { "Keyword" }
                     select #f-keyword name="keyword" {
                         option value="" { "All" }
-                        @for k in &task.spec.keywords { option value=(k) selected[filters.keyword.as_deref() == Some(k.as_str())] { (k) } }
+                        @for k in task.spec.keywords.iter() { option value=(k) selected[filters.keyword.as_deref() == Some(k)] { (k) } }
                     }
                 }
                 div.field.buttons { button type="submit" { "Filter" } a href={ (base) "#operations" } { "Clear" } }
@@ -131,20 +138,21 @@ pub fn section(
     }
 }
 
-fn totals(summary: &pb::TaskSummary) -> Markup {
+fn totals(summary: &TaskSummary, catalog: &Catalog) -> Markup {
+    let with_results = summary.prefectures.iter().filter(|(_, t): &&(String, Totals)| t.items_found > 0);
     html! {
         div.columns {
             table.summary {
                 caption { "Per keyword" }
                 thead { tr { th scope="col" { "Keyword" } th scope="col" { "Items" } th scope="col" { "New" } } }
-                tbody { @for k in &summary.keywords { tr { th scope="row" { (k.keyword) } td.num { (k.items_found) } td.num { (k.new_documents) } } } }
+                tbody { @for (keyword, t) in &summary.keywords { tr { th scope="row" { (keyword) } td.num { (t.items_found) } td.num { (t.new_documents) } } } }
             }
             table.summary {
                 caption { "Per prefecture (with results)" }
                 thead { tr { th scope="col" { "Prefecture" } th scope="col" { "Items" } th scope="col" { "New" } } }
                 tbody {
-                    @for p in summary.prefectures.iter().filter(|p| p.items_found > 0) {
-                        tr { th scope="row" { (p.prefecture_name) " (" (p.prefecture_code) ")" } td.num { (p.items_found) } td.num { (p.new_documents) } }
+                    @for (code, t) in with_results {
+                        tr { th scope="row" { (format::prefecture(catalog, code)) } td.num { (t.items_found) } td.num { (t.new_documents) } }
                     }
                 }
             }
@@ -152,8 +160,8 @@ fn totals(summary: &pb::TaskSummary) -> Markup {
     }
 }
 
-fn operation(op: &RecordedOperation, catalog: &Catalog) -> Markup {
-    let r = &op.record;
+fn operation(op: &OperationResult, catalog: &Catalog) -> Markup {
+    let r = &op.outcome;
     let duration = TimeDelta::from_std(r.duration).map(format::duration).unwrap_or_default();
     html! {
         tr.failed[r.error.is_some()] data-prefecture=(r.prefecture_code) data-keyword=(r.keyword) {
@@ -168,7 +176,7 @@ fn operation(op: &RecordedOperation, catalog: &Catalog) -> Markup {
     }
 }
 
-fn document(doc: &StoredCard, catalog: &Catalog) -> Markup {
+fn document(doc: &Document, catalog: &Catalog) -> Markup {
     html! {
         li data-prefecture=(doc.prefecture_code) data-keyword=(doc.keyword) {
             a href=(doc.link) rel="noreferrer" { @if doc.title.is_empty() { (doc.link) } @else { (doc.title) } }
@@ -190,7 +198,7 @@ pub fn log(events: &[TaskEvent]) -> Markup {
                 thead { tr { th scope="col" { "When" } th scope="col" { "Event" } th scope="col" { "Message" } } }
                 tbody {
                     @for e in events {
-                        tr.failed[matches!(e.kind, EventKind::OperationFailed | EventKind::Failed)] {
+                        tr.failed[e.kind.is_failure()] {
                             td data-label="When" { (layout::time(Some(e.at))) }
                             td data-label="Event" { (e.kind.as_str().replace('_', " ")) }
                             td data-label="Message" { (e.message) }

@@ -1,0 +1,152 @@
+//! The server assembled from its configuration ([`App::build`]), then
+//! served on a bound listener until shutdown ([`App::serve`]).
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use tonic::service::Routes;
+use tonic_health::server::HealthReporter;
+
+use crate::ServeError;
+use crate::catalog::Catalog;
+use crate::config::Config;
+use crate::grpc::{self, CatalogApi, TaskApi};
+use crate::runner::{ProgressHub, Runner};
+use crate::scrape::{Fetcher, Limits, Profiles, Scraper, SiteBase};
+use crate::service::TaskService;
+use crate::store::{DatabaseUrl, Store};
+use crate::web;
+
+/// A built server: its store open and migrated, its runner ready, its
+/// routes (gRPC, gRPC-Web and the dashboard) assembled.
+#[derive(Debug)]
+pub struct App {
+    config: Config,
+    database: DatabaseUrl,
+    store: Store,
+    runner: Runner,
+    routes: Routes,
+    health: HealthReporter,
+    /// Ends open streams (progress, dashboard events) on shutdown.
+    streams: CancellationToken,
+}
+
+impl App {
+    /// Builds everything the configuration describes; nothing is served yet.
+    pub async fn build(config: Config) -> Result<App, ServeError> {
+        let catalog = catalog(&config)?;
+        let profiles = Profiles::builtin().map_err(|e| ServeError::Config(e.to_string()))?;
+        if let Some(p) = catalog.prefectures().iter().find(|p| profiles.get(&p.profile).is_none()) {
+            let known = profiles.names().collect::<Vec<_>>().join(", ");
+            return Err(ServeError::Config(format!(
+                "prefecture {} names the site profile {:?}; known profiles: {known}",
+                p.code, p.profile
+            )));
+        }
+        let base = match &config.site_base_url {
+            None => SiteBase::Real,
+            Some(template) => SiteBase::parse_override(template).map_err(|e| ServeError::Config(e.to_string()))?,
+        };
+        let fetcher = Fetcher::new(config.fetch(), Arc::new(Limits::new(config.limits())))
+            .map_err(|e| ServeError::Config(format!("HTTP client: {e}")))?;
+        let scraper = Scraper::new(fetcher, base);
+
+        let database = DatabaseUrl::parse(&config.database_url)?;
+        let store = Store::open(&database, config.pool()).await?;
+        if store.is_embedded() {
+            let released = store.release_all_running(Utc::now()).await?;
+            if released > 0 {
+                tracing::info!(tasks = released, "resuming tasks left running by the previous server");
+            }
+        }
+
+        let hub = Arc::new(ProgressHub::new());
+        let runner = Runner::new(store.clone(), scraper, profiles, catalog.clone(), hub.clone(), config.runner());
+        let service = TaskService::new(store.clone(), catalog.clone(), hub, runner.clone());
+        let streams = CancellationToken::new();
+        let dashboard = web::Dashboard::new(service.clone(), streams.clone());
+        let (routes, health) = grpc::routes(TaskApi::new(service, streams.clone()), CatalogApi::new(catalog))
+            .await
+            .map_err(|e| ServeError::Config(format!("reflection: {e}")))?;
+        // One address for gRPC (HTTP/2), gRPC-Web and the dashboard (HTTP/1.1).
+        let routes = web::beside(routes, dashboard);
+        Ok(App { config, database, store, runner, routes, health, streams })
+    }
+
+    /// Serves on `listener` until `shutdown` completes; then stops
+    /// accepting, turns health NOT_SERVING, ends open streams, and hands
+    /// running tasks back for resumption within the grace period.
+    pub async fn serve(self, listener: TcpListener, shutdown: impl Future<Output = ()>) -> Result<(), ServeError> {
+        let App { config, database, store, runner, routes, health, streams } = self;
+        let address = listener.local_addr().map_err(|e| ServeError::Config(format!("listener: {e}")))?;
+        // Replicas sharing PostgreSQL hear each other's stops and progress.
+        if let DatabaseUrl::Postgres(url) = &database
+            && let Some(mut notices) = store.listen(url.clone(), streams.clone())
+        {
+            let runner = runner.clone();
+            tokio::spawn(async move {
+                while let Some(notice) = notices.recv().await {
+                    runner.on_notice(notice);
+                }
+            });
+        }
+        let workers = runner.start();
+        let stop_serving = CancellationToken::new();
+        let server =
+            tonic::transport::Server::builder().accept_http1(true).add_routes(routes).serve_with_incoming_shutdown(
+                tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true)),
+                stop_serving.clone().cancelled_owned(),
+            );
+        tracing::info!(
+            listen = %address,
+            database = %database.redacted(),
+            workers = config.workers,
+            "scrape-server serving"
+        );
+        let mut server = std::pin::pin!(server);
+        tokio::select! {
+            result = &mut server => return Ok(result?),
+            () = shutdown => {}
+        }
+        tracing::info!("shutting down");
+        grpc::set_not_serving(&health).await;
+        streams.cancel();
+        stop_serving.cancel();
+        // Connections drain while running tasks are handed back; then a client
+        // that keeps a stream open (a health watch) has one more second.
+        let handed_back = CancellationToken::new();
+        let (served, ()) = tokio::join!(
+            async {
+                tokio::select! {
+                    result = server => Some(result),
+                    () = async {
+                        handed_back.cancelled().await;
+                        tokio::time::sleep(Duration::from_secs(1)).await;
+                    } => None,
+                }
+            },
+            async {
+                runner.shutdown(workers).await;
+                handed_back.cancel();
+            }
+        );
+        match served {
+            Some(result) => result?,
+            None => tracing::info!("closing connections still open"),
+        }
+        tracing::info!("stopped");
+        Ok(())
+    }
+}
+
+/// The built-in catalog, or the one the configuration's file makes.
+fn catalog(config: &Config) -> Result<Arc<Catalog>, ServeError> {
+    let Some(path) = &config.catalog else { return Ok(Catalog::builtin()) };
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| ServeError::Config(format!("catalog file {}: {e}", path.display())))?;
+    Ok(Arc::new(Catalog::with_file(&text).map_err(|e| ServeError::Config(format!("{}: {e}", path.display())))?))
+}

@@ -1,0 +1,64 @@
+//! What a client asks of a list: filters without any of the store's
+//! planning, and the free-text query they may carry.
+
+use chrono::{DateTime, Utc};
+
+use crate::domain::{TaskId, TaskStatus, Violations};
+
+/// Longest free-text query accepted, in characters.
+pub const MAX_QUERY_LEN: usize = 200;
+
+/// A free-text query: trimmed, non-empty, short and printable.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TextQuery(String);
+
+impl TextQuery {
+    /// The query of request field `query`, `None` when blank.
+    pub fn parse(value: &str, violations: &mut Violations) -> Option<TextQuery> {
+        let value = value.trim();
+        if value.chars().count() > MAX_QUERY_LEN {
+            violations.add("query", format!("must be at most {MAX_QUERY_LEN} characters"));
+            None
+        } else if value.chars().any(char::is_control) {
+            violations.add("query", "must not contain control characters");
+            None
+        } else {
+            (!value.is_empty()).then(|| TextQuery(value.to_owned()))
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Which tasks to list (all filters combine).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TaskQuery {
+    /// Any of these (all when empty).
+    pub statuses: Vec<TaskStatus>,
+    pub created_after: Option<DateTime<Utc>>,
+    pub created_before: Option<DateTime<Utc>>,
+    /// Matches a task id, a keyword, or a prefecture or region name or code.
+    pub text: Option<TextQuery>,
+}
+
+/// Which operation results of a task to list.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ResultQuery {
+    pub prefecture_code: Option<String>,
+    /// In the task's own spelling.
+    pub keyword: Option<String>,
+}
+
+/// Which documents to list.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DocumentQuery {
+    /// Those this task found (with the prefecture and keyword it found them
+    /// under); all documents otherwise.
+    pub task: Option<TaskId>,
+    pub prefecture_code: Option<String>,
+    pub keyword: Option<String>,
+    /// Words of the title or description.
+    pub text: Option<TextQuery>,
+}

@@ -1,0 +1,149 @@
+//! One search: one keyword on one site, page by page. The caller drives it
+//! with [`Search::next_page`] and decides what to do with each page's cards;
+//! the engine knows neither the store nor the API.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio_util::sync::CancellationToken;
+use url::Url;
+
+use crate::domain::Card;
+use crate::scrape::fetch::{FetchError, Fetcher};
+use crate::scrape::filter::CardFilter;
+use crate::scrape::parse::parse_cards;
+use crate::scrape::profile::{CompiledProfile, SiteBase, canonical_origin};
+
+/// How a search went. A search that failed part-way keeps what its earlier
+/// pages gave and says why it stopped in `error`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OperationReport {
+    pub pages_fetched: u32,
+    /// Distinct cards kept by the filter.
+    pub items_found: u64,
+    pub duration: Duration,
+    pub error: Option<String>,
+}
+
+/// Why a search stopped before its last page.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SearchError {
+    /// The search was cancelled; what earlier pages gave stays the caller's.
+    #[error("cancelled after {pages_fetched} pages")]
+    Cancelled { pages_fetched: u32 },
+    /// A page could not be fetched or read (after retries).
+    #[error("{0}")]
+    Failed(String),
+}
+
+/// Runs searches against the sites: one HTTP client and its limits for all.
+#[derive(Debug, Clone)]
+pub struct Scraper {
+    fetcher: Fetcher,
+    base: SiteBase,
+}
+
+/// A site to search: its host name and the profile it follows.
+#[derive(Debug, Clone)]
+pub struct Site {
+    pub domain: String,
+    pub profile: Arc<CompiledProfile>,
+}
+
+impl Scraper {
+    pub fn new(fetcher: Fetcher, base: SiteBase) -> Scraper {
+        Scraper { fetcher, base }
+    }
+
+    /// A search of `site` for `keyword`, keeping the cards `filter` keeps.
+    pub fn search(&self, site: &Site, keyword: &str, filter: CardFilter) -> Search {
+        Search {
+            fetcher: self.fetcher.clone(),
+            base: self.base.clone(),
+            site: site.clone(),
+            keyword: keyword.to_owned(),
+            filter,
+            offset: 0,
+            seen: HashSet::new(),
+            pages_fetched: 0,
+            items_found: 0,
+            started: Instant::now(),
+            done: false,
+        }
+    }
+}
+
+/// A search in progress. Pages are fetched one after the other until a page
+/// has no cards, a page only repeats cards already seen, or the profile's
+/// maximum offset is passed.
+#[derive(Debug)]
+pub struct Search {
+    fetcher: Fetcher,
+    base: SiteBase,
+    site: Site,
+    keyword: String,
+    filter: CardFilter,
+    /// Offset of the next page to fetch.
+    offset: u32,
+    /// Links of the cards met so far (before filtering).
+    seen: HashSet<String>,
+    pages_fetched: u32,
+    items_found: u64,
+    started: Instant,
+    done: bool,
+}
+
+impl Search {
+    /// The kept cards of the next page, or `None` once the search is over.
+    /// Cancelling `cancel` aborts the request in flight.
+    pub async fn next_page(&mut self, cancel: &CancellationToken) -> Result<Option<Vec<Card>>, SearchError> {
+        let profile = self.site.profile.clone();
+        if self.done || self.offset > profile.profile.max_offset {
+            self.done = true;
+            return Ok(None);
+        }
+        let domain = self.site.domain.clone();
+        let origin = canonical_origin(&domain).map_err(|e| self.fail(format!("invalid domain {domain:?}: {e}")))?;
+        let url = self
+            .base
+            .url(&domain, &profile.page_path(&self.keyword, self.offset))
+            .map_err(|e| self.fail(format!("invalid page URL: {e}")))?;
+        let body = match self.fetcher.get(&url, cancel).await {
+            Ok(body) => body,
+            Err(FetchError::Cancelled) => return Err(SearchError::Cancelled { pages_fetched: self.pages_fetched }),
+            Err(e) => return Err(self.fail(page_error(&url, &e))),
+        };
+        self.pages_fetched += 1;
+        let cards = parse_cards(&profile, &body, &origin);
+        let fresh: Vec<Card> = cards.into_iter().filter(|c| self.seen.insert(c.link.clone())).collect();
+        if fresh.is_empty() {
+            // An empty page, or one that only repeats earlier cards: the end.
+            self.done = true;
+            return Ok(None);
+        }
+        let kept: Vec<Card> = fresh.into_iter().filter(|c| self.filter.keeps(c)).collect();
+        self.items_found += kept.len() as u64;
+        self.offset += profile.profile.page_step;
+        Ok(Some(kept))
+    }
+
+    /// How the search went, ending with `error` if it failed.
+    pub fn report(&self, error: Option<String>) -> OperationReport {
+        OperationReport {
+            pages_fetched: self.pages_fetched,
+            items_found: self.items_found,
+            duration: self.started.elapsed(),
+            error,
+        }
+    }
+
+    fn fail(&mut self, message: String) -> SearchError {
+        self.done = true;
+        SearchError::Failed(message)
+    }
+}
+
+fn page_error(url: &Url, error: &FetchError) -> String {
+    format!("{url}: {error}")
+}

@@ -1,0 +1,148 @@
+//! Tasks: starting, reading, listing, stopping, restarting, deleting and
+//! purging them.
+
+use std::time::Duration;
+
+use chrono::Utc;
+
+use crate::domain::text::fold;
+use crate::domain::{Progress, RawTaskSpec, Task, TaskId, TaskSpec, TaskSummary};
+use crate::service::progress::wait_terminal;
+use crate::service::{Page, Purge, ServiceError, TaskDetails, TaskListing, TaskService, page_token};
+use crate::store::{Change, NewTask, Notice, StopOutcome, TaskSearch};
+
+/// How long `StopTask` waits for a running task to reach `CANCELLED` before
+/// answering with its state at that moment.
+pub const STOP_WAIT: Duration = Duration::from_secs(10);
+
+impl TaskService {
+    /// Validates and queues a task; a known request id returns its task.
+    pub async fn start_task(&self, raw: RawTaskSpec) -> Result<Task, ServiceError> {
+        let spec = TaskSpec::parse(raw, &self.catalog)?;
+        let id = TaskId::new();
+        let search_text = self.search_text(id, &spec);
+        let (task, created) = self.store.insert_task(NewTask { id, spec, search_text, now: Utc::now() }).await?;
+        if created {
+            tracing::info!(task = %task.id, operations = task.counters.total_operations, "task queued");
+            self.runner.wake();
+        }
+        Ok(task)
+    }
+
+    /// A task, with its totals per keyword and prefecture and its live
+    /// progress when it runs here.
+    pub async fn get_task(&self, id: TaskId) -> Result<TaskDetails, ServiceError> {
+        let task = self.task(id).await?;
+        let operations = self.store.operations(id).await?;
+        let progress = self.live_progress(&task);
+        let summary = TaskSummary::of(&task, &operations);
+        Ok(TaskDetails { task, operations, summary, progress })
+    }
+
+    pub async fn task(&self, id: TaskId) -> Result<Task, ServiceError> {
+        self.store.task(id).await?.ok_or_else(|| ServiceError::task_not_found(id))
+    }
+
+    /// A page of tasks, newest first.
+    pub async fn list_tasks(&self, listing: TaskListing) -> Result<Page<Task>, ServiceError> {
+        let query = listing.query;
+        let text = query.text.as_ref().map(|q| q.as_str());
+        let folded = text.map(fold).filter(|q| !q.is_empty());
+        let search = TaskSearch {
+            // A whole task id is looked up by key.
+            id: text.and_then(|q| q.parse::<TaskId>().ok()),
+            // Tasks over every prefecture do not list them in their search text.
+            text_names_a_place: folded.as_deref().is_some_and(|q| self.names_a_place(q)),
+            text: folded,
+            statuses: query.statuses,
+            created_after: query.created_after,
+            created_before: query.created_before,
+        };
+        let size = listing.size.get();
+        let tasks = self.store.list_tasks(&search, listing.cursor.as_ref(), size + 1).await?;
+        Ok(Page::of(tasks, size, page_token::task_token))
+    }
+
+    /// Stops a pending or running task and returns it (cancelled, unless
+    /// its worker could not stop within [`STOP_WAIT`]).
+    pub async fn stop_task(&self, id: TaskId) -> Result<Task, ServiceError> {
+        match self.store.request_stop(id, Utc::now()).await? {
+            StopOutcome::NotFound => Err(ServiceError::task_not_found(id)),
+            StopOutcome::AlreadyFinished(task) => Err(ServiceError::FailedPrecondition(format!(
+                "task {id} already ended ({}): only pending or running tasks can be stopped",
+                task.status
+            ))),
+            StopOutcome::CancelledPending(task) => {
+                tracing::info!(task = %id, "pending task cancelled");
+                self.hub.publish(Progress::of(&task));
+                Ok(task)
+            }
+            StopOutcome::Requested(task) => {
+                let rx = self.subscribe_to(&task);
+                if !self.runner.stop_local(id) {
+                    // Running on another replica: tell it now (its heartbeat
+                    // would notice within a third of the lease anyway).
+                    self.store.notify(&Notice::stop(id)).await;
+                }
+                let _ = tokio::time::timeout(STOP_WAIT, wait_terminal(rx)).await;
+                self.task(id).await
+            }
+        }
+    }
+
+    /// Stops every pending or running task; returns how many it stopped.
+    pub async fn stop_all_tasks(&self) -> Result<usize, ServiceError> {
+        let ids = self.store.active_task_ids().await?;
+        let stops = futures_util::future::join_all(ids.into_iter().map(|id| self.stop_task(id))).await;
+        let mut stopped = 0;
+        for stop in stops {
+            match stop {
+                Ok(_) => stopped += 1,
+                // Ended, or deleted, meanwhile: nothing to stop.
+                Err(ServiceError::FailedPrecondition(_) | ServiceError::NotFound(_)) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(stopped)
+    }
+
+    /// Takes a finished task back to pending; its next run replaces its
+    /// results.
+    pub async fn restart_task(&self, id: TaskId) -> Result<Task, ServiceError> {
+        match self.store.restart_task(id, Utc::now()).await? {
+            Change::Done(task) => {
+                tracing::info!(task = %id, "task restarted");
+                self.runner.wake();
+                Ok(*task)
+            }
+            Change::Refused(status) => Err(ServiceError::FailedPrecondition(format!(
+                "task {id} is {status}: only a finished task (succeeded, failed or cancelled) can be restarted"
+            ))),
+            Change::NotFound => Err(ServiceError::task_not_found(id)),
+        }
+    }
+
+    /// Deletes a task that is not running, its results, and the documents
+    /// no other task found.
+    pub async fn delete_task(&self, id: TaskId) -> Result<(), ServiceError> {
+        match self.store.delete_task(id).await? {
+            Change::Done(_) => {
+                tracing::info!(task = %id, "task deleted");
+                // Streams of a deleted pending task end with its last state.
+                self.hub.close(id);
+                Ok(())
+            }
+            Change::Refused(status) => {
+                Err(ServiceError::FailedPrecondition(format!("task {id} is {status}: stop it before deleting it")))
+            }
+            Change::NotFound => Err(ServiceError::task_not_found(id)),
+        }
+    }
+
+    /// Deletes finished tasks; returns how many were deleted.
+    pub async fn purge_tasks(&self, purge: Purge) -> Result<usize, ServiceError> {
+        let deleted = self.store.purge_tasks(&purge.statuses, purge.completed_before).await?;
+        tracing::info!(deleted, "tasks purged");
+        Ok(deleted)
+    }
+}

@@ -1,0 +1,132 @@
+//! The statements whose SQL, or the way it is issued, differs between the
+//! backends. Everything else is written once, in [`with_conn!`] bodies that
+//! call these methods on whichever connection they got.
+//!
+//! [`with_conn!`]: crate::store::with_conn
+
+use diesel::prelude::*;
+use diesel::sql_types::Text;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+
+use crate::store::SqliteConn;
+use crate::store::models::{DocumentRow, LinkRow};
+use crate::store::schema::{documents, task_documents, tasks};
+
+/// Rows per multi-row insert: SQLite binds at most 32,766 parameters, and a
+/// document has ten columns.
+const ROWS_PER_INSERT: usize = 1000;
+
+/// A task a worker may claim: its id, when it first started, whether a stop
+/// is pending.
+pub(crate) type Candidate = (String, Option<i64>, bool);
+
+pub(crate) trait Dialect: Send {
+    /// Inserts documents, leaving those whose link is stored already.
+    async fn insert_documents(&mut self, rows: Vec<DocumentRow>) -> QueryResult<()>;
+
+    /// Links documents to a task's operation, leaving existing links.
+    async fn insert_links(&mut self, rows: Vec<LinkRow>) -> QueryResult<()>;
+
+    /// The oldest claimable task, kept from other claimers until the end of
+    /// the current transaction.
+    async fn next_claimable(&mut self, now_us: i64) -> QueryResult<Option<Candidate>>;
+
+    /// The ids of the tasks whose search text contains `folded`, when an
+    /// index finds them faster than a walk through the newest tasks (a rare
+    /// word), else `None`.
+    async fn indexed_matches(&mut self, folded: &str) -> QueryResult<Option<Vec<String>>>;
+}
+
+/// What a worker may claim: a pending task, or a running one whose lease
+/// expired (its worker died) or was dropped (handed back), oldest first.
+#[diesel::dsl::auto_type]
+fn claimable(now_us: i64) -> _ {
+    let pending: diesel::dsl::Eq<tasks::status, &'static str> = tasks::status.eq("pending");
+    let running: diesel::dsl::Eq<tasks::status, &'static str> = tasks::status.eq("running");
+    tasks::table
+        .filter(pending.or(running.and(tasks::lease_expires_at.is_null().or(tasks::lease_expires_at.lt(now_us)))))
+        .order((tasks::created_at.asc(), tasks::id.asc()))
+        .select((tasks::id, tasks::started_at, tasks::stop_requested))
+}
+
+/// SQLite: diesel-async has no multi-row insert on SQLite, so the rows go in
+/// one blocking call through diesel's synchronous API. Its one writer
+/// connection serialises claims, so no row lock is needed, and a trigram
+/// FTS5 table indexes the tasks' search text.
+impl Dialect for SqliteConn {
+    async fn insert_documents(&mut self, rows: Vec<DocumentRow>) -> QueryResult<()> {
+        self.spawn_blocking(move |conn| {
+            for chunk in rows.chunks(ROWS_PER_INSERT) {
+                let insert = diesel::insert_into(documents::table).values(chunk).on_conflict_do_nothing();
+                diesel::RunQueryDsl::execute(insert, conn)?;
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn insert_links(&mut self, rows: Vec<LinkRow>) -> QueryResult<()> {
+        self.spawn_blocking(move |conn| {
+            for chunk in rows.chunks(ROWS_PER_INSERT) {
+                let insert = diesel::insert_into(task_documents::table).values(chunk).on_conflict_do_nothing();
+                diesel::RunQueryDsl::execute(insert, conn)?;
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn next_claimable(&mut self, now_us: i64) -> QueryResult<Option<Candidate>> {
+        claimable(now_us).first(self).await.optional()
+    }
+
+    async fn indexed_matches(&mut self, folded: &str) -> QueryResult<Option<Vec<String>>> {
+        /// Above this many matches, walking the newest tasks fills a page sooner.
+        const RARE: usize = 2000;
+        #[derive(QueryableByName)]
+        struct Match {
+            #[diesel(sql_type = Text)]
+            id: String,
+        }
+        // Trigrams need three characters.
+        if folded.chars().count() < 3 {
+            return Ok(None);
+        }
+        let phrase = format!("\"{}\"", folded.replace('"', "\"\""));
+        let matches: Vec<Match> = diesel::sql_query(format!(
+            "SELECT tasks.id AS id FROM tasks_search JOIN tasks ON tasks.rowid = tasks_search.rowid \
+             WHERE tasks_search MATCH ? LIMIT {RARE}"
+        ))
+        .bind::<Text, _>(&phrase)
+        .load(self)
+        .await?;
+        Ok((matches.len() < RARE).then(|| matches.into_iter().map(|m| m.id).collect()))
+    }
+}
+
+/// PostgreSQL: batch inserts, `FOR UPDATE SKIP LOCKED` so that replicas
+/// claiming at once take different tasks, and a pg_trgm index that serves
+/// the search text's `LIKE` directly.
+impl Dialect for AsyncPgConnection {
+    async fn insert_documents(&mut self, rows: Vec<DocumentRow>) -> QueryResult<()> {
+        for chunk in rows.chunks(ROWS_PER_INSERT) {
+            diesel::insert_into(documents::table).values(chunk).on_conflict_do_nothing().execute(self).await?;
+        }
+        Ok(())
+    }
+
+    async fn insert_links(&mut self, rows: Vec<LinkRow>) -> QueryResult<()> {
+        for chunk in rows.chunks(ROWS_PER_INSERT) {
+            diesel::insert_into(task_documents::table).values(chunk).on_conflict_do_nothing().execute(self).await?;
+        }
+        Ok(())
+    }
+
+    async fn next_claimable(&mut self, now_us: i64) -> QueryResult<Option<Candidate>> {
+        claimable(now_us).for_update().skip_locked().first(self).await.optional()
+    }
+
+    async fn indexed_matches(&mut self, _folded: &str) -> QueryResult<Option<Vec<String>>> {
+        Ok(None)
+    }
+}
