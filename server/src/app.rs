@@ -40,11 +40,13 @@ impl App {
     pub async fn build(config: Config) -> Result<App, ServeError> {
         let catalog = catalog(&config)?;
         let profiles = Profiles::builtin().map_err(|e| ServeError::Config(e.to_string()))?;
-        if let Some(p) = catalog.prefectures().iter().find(|p| profiles.get(&p.profile).is_none()) {
+        let unknown = |p: &&crate::catalog::Prefecture| p.profile.as_deref().is_some_and(|n| profiles.get(n).is_none());
+        if let Some(p) = catalog.prefectures().iter().find(unknown) {
             let known = profiles.names().collect::<Vec<_>>().join(", ");
             return Err(ServeError::Config(format!(
                 "prefecture {} names the site profile {:?}; known profiles: {known}",
-                p.code, p.profile
+                p.code,
+                p.profile.as_deref().unwrap_or_default()
             )));
         }
         let base = match &config.site_base_url {
@@ -53,7 +55,7 @@ impl App {
         };
         let fetcher = Fetcher::new(config.fetch(), Arc::new(Limits::new(config.limits())))
             .map_err(|e| ServeError::Config(format!("HTTP client: {e}")))?;
-        let scraper = Scraper::new(fetcher, base);
+        let scraper = Scraper::new(fetcher, base, profiles);
 
         let database = DatabaseUrl::parse(&config.database_url)?;
         let store = Store::open(&database, config.pool()).await?;
@@ -65,7 +67,7 @@ impl App {
         }
 
         let hub = Arc::new(ProgressHub::new());
-        let runner = Runner::new(store.clone(), scraper, profiles, catalog.clone(), hub.clone(), config.runner());
+        let runner = Runner::new(store.clone(), scraper, catalog.clone(), hub.clone(), config.runner());
         let service = TaskService::new(store.clone(), catalog.clone(), hub, runner.clone());
         let streams = CancellationToken::new();
         let dashboard = web::Dashboard::new(service.clone(), streams.clone());

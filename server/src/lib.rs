@@ -2,14 +2,44 @@
 //!
 //! # Layout
 //!
-//! - [`domain`]: what a task is — ids, statuses, validated requests, progress.
-//! - [`catalog`]: the prefectures and regions tasks can target.
-//! - [`scrape`]: the engine — site profiles, fetching, parsing, one operation.
-//! - [`store`]: persistence with diesel on SQLite or PostgreSQL.
-//! - [`runner`]: workers that claim tasks and run their operations.
-//! - [`service`]: the rules of the task API, shared by every front end.
-//! - [`grpc`]: the tonic services, reflection and health.
-//! - [`web`]: the dashboard, served beside the gRPC and gRPC-Web API.
+//! Layers, named by what they hold. An arrow reads "calls or uses"; no
+//! layer uses one above it, and the front ends (`grpc`, `web`) reach the
+//! rest only through `service`:
+//!
+//! ```text
+//! app     ──▶ config, grpc, web, service, runner, scrape, store, catalog
+//! grpc    ──▶ service, catalog, domain
+//! web     ──▶ service, catalog, domain
+//! service ──▶ runner, export, store, catalog, domain
+//! runner  ──▶ scrape, export, store, catalog, domain
+//! export  ──▶ store, catalog, domain
+//! store   ──▶ domain
+//! scrape  ──▶ domain
+//! catalog ──▶ domain
+//! config  ──▶ the configuration types of runner, scrape and store
+//! domain  ──▶ nothing
+//! ```
+//!
+//! - [`domain`]: what a task is — ids, statuses and the lifecycle's moves,
+//!   validated requests and keywords, documents, operation results,
+//!   summaries, progress. It uses nothing else (the places a request may
+//!   name come in through its `Places` trait, which the catalog implements).
+//! - [`catalog`]: the prefectures and regions tasks can target, and the
+//!   site profile of each.
+//! - [`scrape`]: the engine — site profiles, fetching, parsing, one search
+//!   page by page. It knows neither the store nor the API.
+//! - [`store`]: persistence with diesel on SQLite or PostgreSQL, in domain
+//!   values; it applies the lifecycle's moves, it decides none.
+//! - [`export`]: a task's results as JSON, CSV or text, read from the store.
+//! - [`runner`]: workers that claim tasks, run their searches with the
+//!   engine and record them in the store.
+//! - [`service`]: every rule of the task API, shared by every front end:
+//!   request checks, list plans, page tokens, summaries.
+//! - [`grpc`]: the tonic services, reflection and health: wire values in,
+//!   service calls, wire values out.
+//! - [`web`]: the dashboard, served beside the gRPC and gRPC-Web API, over
+//!   the same service.
+//! - [`app`]: builds all of the above from the configuration, then serves.
 
 pub mod app;
 pub mod catalog;

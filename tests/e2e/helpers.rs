@@ -398,3 +398,23 @@ impl ServerProcess {
         tokio::time::timeout(DEADLINE, self.child.wait()).await.expect("exits within the deadline").expect("wait")
     }
 }
+
+impl TestApp {
+    /// The URL of the server's database, for tests that open the store
+    /// beside the server.
+    pub fn database_url(&self) -> &str {
+        &self.config.database_url
+    }
+}
+
+/// Waits until `condition` holds, polling it, or fails the test after the
+/// deadline.
+pub async fn eventually(what: &str, condition: impl Fn() -> bool) {
+    tokio::time::timeout(DEADLINE, async {
+        while !condition() {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("{what}: not within the deadline"));
+}

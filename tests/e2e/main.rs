@@ -11,6 +11,7 @@ mod crash;
 mod dashboard;
 mod exports;
 mod faults;
+mod leases;
 mod lifecycle;
 mod management;
 mod options;

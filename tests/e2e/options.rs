@@ -133,8 +133,42 @@ async fn the_export_is_written_into_the_export_directory_when_the_task_ends(back
     app.stop().await;
 }
 
+async fn a_failed_export_is_logged_as_failed_leaves_no_partial_file_and_keeps_the_task_status(backend: Backend) {
+    let site = FixtureSite::start(SiteSpec::standard()).await;
+    let app = TestApp::spawn_on(&site, &backend).await;
+    // A directory where the export file should go: the export is written
+    // to its temporary name, then cannot take its final one.
+    let exports = app.dir.path().join("exports");
+    std::fs::create_dir_all(exports.join("veille.json")).expect("a directory in the way");
+    let task = app
+        .client
+        .start_task(pb::StartTaskRequest {
+            keywords: vec!["bovin".into()],
+            prefectures: vec!["56".into()],
+            export: Some(pb::ExportOptions { file_name: "veille.json".into(), format: pb::ExportFormat::Json.into() }),
+            ..Default::default()
+        })
+        .await
+        .expect("start");
+    let updates = app.progress_until_end(&task.id).await;
+    assert_eq!(updates.last().map(|p| p.status()), Some(TaskStatus::Succeeded), "the task's own outcome stands");
+
+    let events = app.client.task_events(&task.id).await.expect("events");
+    let kinds: Vec<_> = events.iter().map(|e| e.kind()).collect();
+    assert!(!kinds.contains(&pb::TaskEventKind::Exported), "a failure is not logged as an export: {kinds:?}");
+    let failed = events.iter().find(|e| e.kind() == pb::TaskEventKind::ExportFailed).expect("an export_failed event");
+    assert!(failed.message.contains("veille.json"), "{}", failed.message);
+    let names: Vec<String> = std::fs::read_dir(&exports)
+        .expect("dir")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names, ["veille.json"], "only the directory that was in the way: no partial file left behind");
+    app.stop().await;
+}
+
 on_both_backends!(
     days_limit_and_exclude_keywords_drop_exactly_the_cards_they_should,
     concurrent_starts_with_one_request_id_create_one_task,
-    the_export_is_written_into_the_export_directory_when_the_task_ends
+    the_export_is_written_into_the_export_directory_when_the_task_ends,
+    a_failed_export_is_logged_as_failed_leaves_no_partial_file_and_keeps_the_task_status
 );

@@ -4,8 +4,8 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use crate::domain::spec::Places;
 use crate::domain::text::fold;
-use crate::scrape::profile::PREFECTURE_PROFILE;
 
 const BUILTIN: &str = include_str!("builtin.txt");
 
@@ -26,8 +26,9 @@ pub struct Prefecture {
     pub region_code: String,
     /// Host name of the prefecture's website, e.g. `www.morbihan.gouv.fr`.
     pub domain: String,
-    /// The site profile its website follows (see `scrape::profile`).
-    pub profile: String,
+    /// The site profile its website follows (see `scrape::profile`); `None`:
+    /// the default one, the prefecture sites'.
+    pub profile: Option<String>,
 }
 
 /// A malformed catalog line.
@@ -96,13 +97,13 @@ impl Catalog {
                     if domain.contains(['/', ' ', ':']) {
                         return Err(err("the domain must be a bare host name"));
                     }
-                    let profile = rest.first().filter(|p| !p.is_empty()).copied().unwrap_or(PREFECTURE_PROFILE);
+                    let profile = rest.first().filter(|p| !p.is_empty()).map(|p| (*p).to_owned());
                     let prefecture = Prefecture {
                         code: normalize_code(code),
                         name: (*name).to_owned(),
                         region_code: normalize_code(region),
                         domain: domain.to_ascii_lowercase(),
-                        profile: profile.to_owned(),
+                        profile,
                     };
                     upsert(&mut catalog.prefectures, prefecture, |p| &p.code);
                 }
@@ -157,6 +158,20 @@ impl Catalog {
     /// The prefectures of a region, by code.
     pub fn prefectures_in<'a>(&'a self, region_code: &'a str) -> impl Iterator<Item = &'a Prefecture> + 'a {
         self.prefectures.iter().filter(move |p| p.region_code == region_code)
+    }
+}
+
+impl Places for Catalog {
+    fn region_code(&self, name_or_code: &str) -> Option<&str> {
+        self.region(name_or_code).map(|r| r.code.as_str())
+    }
+
+    fn prefecture_code(&self, name_or_code: &str) -> Option<&str> {
+        self.prefecture(name_or_code).map(|p| p.code.as_str())
+    }
+
+    fn prefectures_and_regions(&self) -> Vec<(&str, &str)> {
+        self.prefectures.iter().map(|p| (p.code.as_str(), p.region_code.as_str())).collect()
     }
 }
 
@@ -265,7 +280,7 @@ mod tests {
         .expect("valid file");
         assert_eq!(extended.prefectures().len(), 102);
         assert_eq!(extended.prefecture("56").map(|p| p.domain.as_str()), Some("mirror.example.org"));
-        assert_eq!(extended.prefecture("56").map(|p| p.profile.as_str()), Some(PREFECTURE_PROFILE));
+        assert_eq!(extended.prefecture("56").map(|p| p.profile.clone()), Some(None));
 
         let replaced =
             Catalog::with_file("replace\nregion|1|Test\nprefecture|1|Only|1|only.example.org\n").expect("valid");
@@ -277,7 +292,7 @@ mod tests {
     #[test]
     fn an_entry_may_name_the_profile_of_its_site() {
         let catalog = Catalog::with_file("prefecture|99|Test|53|test.example.org|other\n").expect("valid");
-        assert_eq!(catalog.prefecture("99").map(|p| p.profile.as_str()), Some("other"));
+        assert_eq!(catalog.prefecture("99").and_then(|p| p.profile.as_deref()), Some("other"));
     }
 
     #[test]

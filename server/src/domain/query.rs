@@ -3,14 +3,19 @@
 
 use chrono::{DateTime, Utc};
 
+use crate::domain::text::fold;
 use crate::domain::{TaskId, TaskStatus, Violations};
 
 /// Longest free-text query accepted, in characters.
 pub const MAX_QUERY_LEN: usize = 200;
 
-/// A free-text query: trimmed, non-empty, short and printable.
+/// A free-text query: trimmed, non-empty, short and printable, and its
+/// folded form (what is matched against folded text).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TextQuery(String);
+pub struct TextQuery {
+    text: String,
+    folded: String,
+}
 
 impl TextQuery {
     /// The query of request field `query`, `None` when blank.
@@ -23,12 +28,19 @@ impl TextQuery {
             violations.add("query", "must not contain control characters");
             None
         } else {
-            (!value.is_empty()).then(|| TextQuery(value.to_owned()))
+            (!value.is_empty()).then(|| TextQuery { text: value.to_owned(), folded: fold(value) })
         }
     }
 
+    /// The query as typed (trimmed).
     pub fn as_str(&self) -> &str {
-        &self.0
+        &self.text
+    }
+
+    /// Case, accents and punctuation folded away; `None` when nothing is
+    /// left to match (a query of punctuation only).
+    pub fn folded(&self) -> Option<&str> {
+        (!self.folded.is_empty()).then_some(self.folded.as_str())
     }
 }
 

@@ -1,6 +1,7 @@
 //! What a client asks a task to do, validated into a [`TaskSpec`].
 
-use crate::catalog::Catalog;
+use std::sync::Arc;
+
 use crate::domain::Keywords;
 use crate::domain::violations::Violations;
 
@@ -54,6 +55,31 @@ pub struct ExportSpec {
     pub format: ExportFormat,
 }
 
+/// The places a task may target, as a request is checked against them
+/// (the catalog is one).
+pub trait Places {
+    /// The code of the region with this name or code.
+    fn region_code(&self, name_or_code: &str) -> Option<&str>;
+    /// The code of the prefecture with this name or code.
+    fn prefecture_code(&self, name_or_code: &str) -> Option<&str>;
+    /// Every prefecture, in order: its code and its region's code.
+    fn prefectures_and_regions(&self) -> Vec<(&str, &str)>;
+}
+
+impl<P: Places + ?Sized> Places for Arc<P> {
+    fn region_code(&self, name_or_code: &str) -> Option<&str> {
+        (**self).region_code(name_or_code)
+    }
+
+    fn prefecture_code(&self, name_or_code: &str) -> Option<&str> {
+        (**self).prefecture_code(name_or_code)
+    }
+
+    fn prefectures_and_regions(&self) -> Vec<(&str, &str)> {
+        (**self).prefectures_and_regions()
+    }
+}
+
 /// A task request as a client sent it, before validation. Both the gRPC API
 /// and the dashboard build one of these and call [`TaskSpec::parse`].
 #[derive(Debug, Clone, Default)]
@@ -90,8 +116,9 @@ pub struct TaskSpec {
 }
 
 impl TaskSpec {
-    /// Validates a request against the catalog, reporting every invalid field.
-    pub fn parse(raw: RawTaskSpec, catalog: &Catalog) -> Result<TaskSpec, Violations> {
+    /// Validates a request against the places it may target (the catalog),
+    /// reporting every invalid field.
+    pub fn parse(raw: RawTaskSpec, places: &impl Places) -> Result<TaskSpec, Violations> {
         let mut violations = Violations::new();
 
         let keywords = Keywords::parse("keywords", raw.keywords, &mut violations);
@@ -100,31 +127,20 @@ impl TaskSpec {
         }
         let exclude_keywords = Keywords::parse("exclude_keywords", raw.exclude_keywords, &mut violations);
 
-        let mut regions = Vec::new();
-        for (i, region) in raw.regions.iter().enumerate() {
-            match catalog.region(region) {
-                Some(r) if !regions.contains(&r.code) => regions.push(r.code.clone()),
-                Some(_) => {}
-                None => violations.add(
-                    format!("regions[{i}]"),
-                    format!("unknown region {:?}: give a region name or INSEE code (see ListRegions)", clip(region)),
-                ),
-            }
-        }
-        let mut prefectures = Vec::new();
-        for (i, prefecture) in raw.prefectures.iter().enumerate() {
-            match catalog.prefecture(prefecture) {
-                Some(p) if !prefectures.contains(&p.code) => prefectures.push(p.code.clone()),
-                Some(_) => {}
-                None => violations.add(
-                    format!("prefectures[{i}]"),
-                    format!(
-                        "unknown prefecture {:?}: give a département name or INSEE code (see ListPrefectures)",
-                        clip(prefecture)
-                    ),
-                ),
-            }
-        }
+        let regions = codes(
+            "regions",
+            &raw.regions,
+            |r| places.region_code(r),
+            &mut violations,
+            |r| format!("unknown region {r:?}: give a region name or INSEE code (see ListRegions)"),
+        );
+        let prefectures = codes(
+            "prefectures",
+            &raw.prefectures,
+            |p| places.prefecture_code(p),
+            &mut violations,
+            |p| format!("unknown prefecture {p:?}: give a département name or INSEE code (see ListPrefectures)"),
+        );
 
         if raw.days_limit > MAX_DAYS_LIMIT {
             violations.add("days_limit", format!("must be at most {MAX_DAYS_LIMIT} days (0 for no limit)"));
@@ -139,15 +155,15 @@ impl TaskSpec {
             violations.add("request_id", "must not contain control characters");
         }
 
-        let targets = catalog
-            .prefectures()
-            .iter()
-            .filter(|p| {
+        let targets = places
+            .prefectures_and_regions()
+            .into_iter()
+            .filter(|(code, region)| {
                 (regions.is_empty() && prefectures.is_empty())
-                    || prefectures.contains(&p.code)
-                    || regions.contains(&p.region_code)
+                    || prefectures.iter().any(|p| p == code)
+                    || regions.iter().any(|r| r == region)
             })
-            .map(|p| p.code.clone())
+            .map(|(code, _)| code.to_owned())
             .collect();
 
         violations.into_result(TaskSpec {
@@ -196,6 +212,26 @@ fn export(file_name: &str, format: Option<ExportFormat>, violations: &mut Violat
     }
 }
 
+/// The catalog codes of names or codes given in request field `field`, in
+/// order and without repeats; each unknown one is a violation of `field[i]`.
+fn codes<'a>(
+    field: &str,
+    given: &[String],
+    lookup: impl Fn(&str) -> Option<&'a str>,
+    violations: &mut Violations,
+    unknown: impl Fn(&str) -> String,
+) -> Vec<String> {
+    let mut found: Vec<String> = Vec::new();
+    for (i, value) in given.iter().enumerate() {
+        match lookup(value) {
+            Some(code) if !found.iter().any(|c| c == code) => found.push(code.to_owned()),
+            Some(_) => {}
+            None => violations.add(format!("{field}[{i}]"), unknown(&clip(value))),
+        }
+    }
+    found
+}
+
 /// Echoes client input in an error message without letting it flood the message.
 fn clip(text: &str) -> String {
     text.chars().take(60).collect()
@@ -204,6 +240,7 @@ fn clip(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::catalog::Catalog;
 
     fn raw(keywords: &[&str]) -> RawTaskSpec {
         RawTaskSpec { keywords: keywords.iter().map(|k| (*k).to_owned()).collect(), ..RawTaskSpec::default() }

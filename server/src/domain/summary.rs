@@ -30,18 +30,12 @@ pub struct TaskSummary {
 
 impl TaskSummary {
     pub fn of(task: &Task, operations: &[OperationResult]) -> TaskSummary {
-        let keywords = task
-            .spec
-            .keywords
-            .iter()
-            .map(|k| (k.to_owned(), Totals::of(operations.iter().filter(|op| op.keyword() == k))))
-            .collect();
-        let prefectures = task
-            .spec
-            .targets
-            .iter()
-            .map(|code| (code.clone(), Totals::of(operations.iter().filter(|op| op.prefecture_code() == code))))
-            .collect();
-        TaskSummary { keywords, prefectures }
+        let by = |keys: Vec<&str>, key: fn(&OperationResult) -> &str| -> Vec<(String, Totals)> {
+            keys.into_iter().map(|k| (k.to_owned(), Totals::of(operations.iter().filter(|op| key(op) == k)))).collect()
+        };
+        TaskSummary {
+            keywords: by(task.spec.keywords.iter().collect(), OperationResult::keyword),
+            prefectures: by(task.spec.targets.iter().map(String::as_str).collect(), OperationResult::prefecture_code),
+        }
     }
 }

@@ -34,16 +34,20 @@ pub async fn write_file(
     // The name was validated as a plain file name; join cannot escape `dir`.
     let path = dir.join(&spec.file_name);
     let partial = dir.join(format!(".{}.partial", spec.file_name));
-    let mut sink = FileSink { file: tokio::fs::File::create(&partial).await? };
-    let stats = match export(store, catalog, task, spec.format, &mut sink).await {
-        Ok(stats) => stats,
-        Err(e) => {
-            let _ = tokio::fs::remove_file(&partial).await;
-            return Err(e);
-        }
+    let written = async {
+        let mut sink = FileSink { file: tokio::fs::File::create(&partial).await? };
+        let stats = export(store, catalog, task, spec.format, &mut sink).await?;
+        sink.file.sync_all().await?;
+        drop(sink);
+        tokio::fs::rename(&partial, &path).await?;
+        Ok(stats)
     };
-    sink.file.sync_all().await?;
-    drop(sink);
-    tokio::fs::rename(&partial, &path).await?;
-    Ok((path, stats))
+    match written.await {
+        Ok(stats) => Ok((path, stats)),
+        Err(e) => {
+            // Whatever failed, no half-written file stays behind.
+            let _ = tokio::fs::remove_file(&partial).await;
+            Err(e)
+        }
+    }
 }

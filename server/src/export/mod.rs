@@ -11,8 +11,8 @@ mod pretty;
 use std::future::Future;
 
 use crate::catalog::Catalog;
-use crate::domain::{Document, ExportFormat, OperationResult, Task};
-use crate::store::{DocumentCursor, DocumentFilter, Store, StoreError};
+use crate::domain::{Document, DocumentQuery, ExportFormat, OperationResult, Task};
+use crate::store::{DocumentCursor, Store, StoreError};
 
 pub use file::write_file;
 
@@ -69,7 +69,7 @@ pub async fn export<S: ChunkSink>(
     let mut stats = ExportStats { documents: 0, bytes: 0 };
     let mut buffer = Vec::with_capacity(CHUNK_BYTES + 4096);
     encoder.header(&mut buffer, task, &operations, catalog);
-    let filter = DocumentFilter { task: Some(task.id), ..DocumentFilter::default() };
+    let filter = DocumentQuery { task: Some(task.id), ..DocumentQuery::default() };
     let mut cursor: Option<DocumentCursor> = None;
     loop {
         let page = store.list_documents(&filter, cursor.as_ref(), PAGE).await?;

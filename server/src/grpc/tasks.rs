@@ -13,7 +13,7 @@ use crate::domain::{TaskId, Violations};
 use crate::grpc::convert::{self, Wire};
 use crate::grpc::status::invalid_argument;
 use crate::service::{
-    DocumentListRequest, DocumentListing, Purge, ResultListRequest, ResultListing, TaskListRequest, TaskListing,
+    DocumentListRequest, DocumentListing, Page, Purge, ResultListRequest, ResultListing, TaskListRequest, TaskListing,
     TaskService,
 };
 
@@ -42,6 +42,12 @@ impl TaskApi {
 
 fn task_id(value: &str) -> Result<TaskId, Status> {
     TaskId::parse_field("task_id", value).map_err(invalid_argument)
+}
+
+/// A page's items in their wire form, and its next page token (empty on the
+/// last page).
+fn paged<T, U>(page: Page<T>, convert: impl Fn(&T) -> U) -> (Vec<U>, String) {
+    (page.items.iter().map(convert).collect(), page.next_page_token.unwrap_or_default())
 }
 
 type ProgressStream = ReceiverStream<Result<pb::Progress, Status>>;
@@ -81,11 +87,8 @@ impl TaskServiceApi for TaskApi {
                 page_token: &req.page_token,
             }))
             .map_err(invalid_argument)?;
-        let page = self.service.list_tasks(listing).await?;
-        Ok(Response::new(pb::ListTasksResponse {
-            tasks: page.items.iter().map(|t| self.task(t)).collect(),
-            next_page_token: page.next_page_token.unwrap_or_default(),
-        }))
+        let (tasks, next_page_token) = paged(self.service.list_tasks(listing).await?, |t| self.task(t));
+        Ok(Response::new(pb::ListTasksResponse { tasks, next_page_token }))
     }
 
     async fn stop_task(&self, request: Request<pb::StopTaskRequest>) -> Result<Response<pb::Task>, Status> {
@@ -187,12 +190,9 @@ impl TaskServiceApi for TaskApi {
             self.service.catalog(),
         )
         .map_err(invalid_argument)?;
-        let page = self.service.list_task_results(listing).await?;
         let wire = self.wire();
-        Ok(Response::new(pb::ListTaskResultsResponse {
-            results: page.items.iter().map(|op| wire.operation(op)).collect(),
-            next_page_token: page.next_page_token.unwrap_or_default(),
-        }))
+        let (results, next_page_token) = paged(self.service.list_task_results(listing).await?, |op| wire.operation(op));
+        Ok(Response::new(pb::ListTaskResultsResponse { results, next_page_token }))
     }
 
     async fn list_documents(
@@ -212,12 +212,9 @@ impl TaskServiceApi for TaskApi {
             self.service.catalog(),
         )
         .map_err(invalid_argument)?;
-        let page = self.service.list_documents(listing).await?;
         let wire = self.wire();
-        Ok(Response::new(pb::ListDocumentsResponse {
-            documents: page.items.iter().map(|d| wire.document(d)).collect(),
-            next_page_token: page.next_page_token.unwrap_or_default(),
-        }))
+        let (documents, next_page_token) = paged(self.service.list_documents(listing).await?, |d| wire.document(d));
+        Ok(Response::new(pb::ListDocumentsResponse { documents, next_page_token }))
     }
 
     type ExportTaskStream = ExportStream;

@@ -58,6 +58,7 @@ pub(super) async fn execute(inner: Arc<Inner>, claim: Claim) {
         filter: CardFilter::new(task.spec.days_limit, &task.spec.exclude_keywords, Utc::now().date_naive()),
         cancel: cancel.clone(),
         progress: sender.clone(),
+        signals: signals.clone(),
     });
     let finished_all = if signals.stopped() {
         cancel.cancel();

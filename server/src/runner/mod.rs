@@ -21,7 +21,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::catalog::Catalog;
 use crate::domain::TaskId;
-use crate::scrape::{Profiles, Scraper};
+use crate::scrape::Scraper;
 use crate::store::Store;
 
 pub use hub::ProgressHub;
@@ -82,8 +82,6 @@ struct Running {
 pub(crate) struct Inner {
     store: Store,
     scraper: Scraper,
-    /// The site profile of each catalog entry, by name.
-    profiles: Profiles,
     catalog: Arc<Catalog>,
     hub: Arc<ProgressHub>,
     config: RunnerConfig,
@@ -120,7 +118,6 @@ impl Runner {
     pub fn new(
         store: Store,
         scraper: Scraper,
-        profiles: Profiles,
         catalog: Arc<Catalog>,
         hub: Arc<ProgressHub>,
         config: RunnerConfig,
@@ -129,7 +126,6 @@ impl Runner {
             inner: Arc::new(Inner {
                 store,
                 scraper,
-                profiles,
                 catalog,
                 hub,
                 config,

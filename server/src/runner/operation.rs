@@ -12,6 +12,7 @@ use tokio_util::sync::CancellationToken;
 use crate::catalog::Prefecture;
 use crate::domain::{Card, Counters, OperationOutcome, Progress, Task, TaskId};
 use crate::runner::Inner;
+use crate::runner::heartbeat::Signals;
 use crate::runner::retry::retry_unavailable;
 use crate::scrape::{CardFilter, OperationReport, SearchError, Site};
 use crate::store::StoreError;
@@ -30,6 +31,7 @@ pub(super) struct TaskRun {
     pub filter: CardFilter,
     pub cancel: CancellationToken,
     pub progress: watch::Sender<Progress>,
+    pub signals: Arc<Signals>,
 }
 
 /// The operations not recorded yet, keyword by keyword so that operations in
@@ -46,12 +48,11 @@ pub(super) async fn pending_operations(inner: &Inner, task: &Task) -> Result<Vec
                 tracing::warn!(task = %task.id, code, "prefecture no longer in the catalog; skipped");
                 continue;
             };
-            let Some(profile) = inner.profiles.get(&prefecture.profile) else {
+            let Some(site) = inner.scraper.site(&prefecture.domain, prefecture.profile.as_deref()) else {
                 // The server checks every catalog entry's profile at start-up.
-                tracing::error!(task = %task.id, code, profile = prefecture.profile, "unknown site profile; skipped");
+                tracing::error!(task = %task.id, code, profile = ?prefecture.profile, "unknown site profile; skipped");
                 continue;
             };
-            let site = Site { domain: prefecture.domain.clone(), profile: profile.clone() };
             operations.push(Operation { prefecture: prefecture.clone(), site, keyword: keyword.to_owned() });
         }
     }
@@ -128,9 +129,10 @@ async fn run_operation(run: Arc<TaskRun>, operation: Operation) -> bool {
 }
 
 /// Keeps what a stopped operation found; the operation itself is not
-/// recorded, so a restart or a resumption runs it again.
+/// recorded, so a restart or a resumption runs it again. A worker that lost
+/// the task to another keeps nothing: the task is no longer its own.
 async fn keep_partial(run: &TaskRun, prefecture: &Prefecture, keyword: &str, cards: &[Card]) {
-    if cards.is_empty() {
+    if cards.is_empty() || run.signals.lost() {
         return;
     }
     let stored = retry_unavailable(&run.inner.abort, || {

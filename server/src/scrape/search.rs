@@ -13,7 +13,7 @@ use crate::domain::Card;
 use crate::scrape::fetch::{FetchError, Fetcher};
 use crate::scrape::filter::CardFilter;
 use crate::scrape::parse::parse_cards;
-use crate::scrape::profile::{CompiledProfile, SiteBase, canonical_origin};
+use crate::scrape::profile::{CompiledProfile, PREFECTURE_PROFILE, Profiles, SiteBase, canonical_origin};
 
 /// How a search went. A search that failed part-way keeps what its earlier
 /// pages gave and says why it stopped in `error`.
@@ -37,11 +37,13 @@ pub enum SearchError {
     Failed(String),
 }
 
-/// Runs searches against the sites: one HTTP client and its limits for all.
+/// Runs searches against the sites: one HTTP client and its limits for
+/// all, and the profiles the sites follow.
 #[derive(Debug, Clone)]
 pub struct Scraper {
     fetcher: Fetcher,
     base: SiteBase,
+    profiles: Profiles,
 }
 
 /// A site to search: its host name and the profile it follows.
@@ -52,8 +54,19 @@ pub struct Site {
 }
 
 impl Scraper {
-    pub fn new(fetcher: Fetcher, base: SiteBase) -> Scraper {
-        Scraper { fetcher, base }
+    pub fn new(fetcher: Fetcher, base: SiteBase, profiles: Profiles) -> Scraper {
+        Scraper { fetcher, base, profiles }
+    }
+
+    pub fn profiles(&self) -> &Profiles {
+        &self.profiles
+    }
+
+    /// The site of `domain`, following the profile named `profile` (the
+    /// default profile when `None`).
+    pub fn site(&self, domain: &str, profile: Option<&str>) -> Option<Site> {
+        let profile = self.profiles.get(profile.unwrap_or(PREFECTURE_PROFILE))?.clone();
+        Some(Site { domain: domain.to_owned(), profile })
     }
 
     /// A search of `site` for `keyword`, keeping the cards `filter` keeps.

@@ -2,18 +2,16 @@
 
 use tokio::sync::mpsc;
 
-use crate::domain::text::fold;
 use crate::domain::{Document, ExportFormat, OperationResult, TaskEvent, TaskId};
 use crate::export::{self, ChunkSink, ExportError};
 use crate::service::{DocumentListing, Page, ResultListing, ServiceError, TaskService, page_token};
-use crate::store::DocumentFilter;
 
 impl TaskService {
     /// A page of a task's operation results, by prefecture code and keyword.
     pub async fn list_task_results(&self, listing: ResultListing) -> Result<Page<OperationResult>, ServiceError> {
         let task = self.task(listing.task).await?;
         let mut query = listing.query;
-        query.keyword = query.keyword.map(|k| task.spec.keywords.spelling_of(&k).unwrap_or(k.trim()).to_owned());
+        query.keyword = query.keyword.map(|k| task.spec.keywords.spelling_of(&k).unwrap_or(&k).to_owned());
         let size = listing.size.get();
         let ops = self.store.list_operations(task.id, &query, listing.cursor.as_ref(), size + 1).await?;
         Ok(Page::of(ops, size, page_token::operation_token))
@@ -22,21 +20,14 @@ impl TaskService {
     /// A page of documents: those a task found (by prefecture, keyword and
     /// link), or all of them (newest first).
     pub async fn list_documents(&self, listing: DocumentListing) -> Result<Page<Document>, ServiceError> {
-        let query = listing.query;
-        let mut keyword = query.keyword;
+        let mut query = listing.query;
         if let Some(id) = query.task {
             let task = self.task(id).await?;
-            keyword = keyword.map(|k| task.spec.keywords.spelling_of(&k).unwrap_or(k.trim()).to_owned());
+            query.keyword = query.keyword.map(|k| task.spec.keywords.spelling_of(&k).unwrap_or(&k).to_owned());
         }
-        let filter = DocumentFilter {
-            task: query.task,
-            prefecture_code: query.prefecture_code,
-            keyword,
-            text: query.text.map(|q| fold(q.as_str())).filter(|q| !q.is_empty()),
-        };
         let size = listing.size.get();
-        let in_task = filter.task.is_some();
-        let docs = self.store.list_documents(&filter, listing.cursor.as_ref(), size + 1).await?;
+        let in_task = query.task.is_some();
+        let docs = self.store.list_documents(&query, listing.cursor.as_ref(), size + 1).await?;
         Ok(Page::of(docs, size, |last| page_token::document_token(last, in_task)))
     }
 

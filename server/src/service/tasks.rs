@@ -5,7 +5,6 @@ use std::time::Duration;
 
 use chrono::Utc;
 
-use crate::domain::text::fold;
 use crate::domain::{Progress, RawTaskSpec, Task, TaskId, TaskSpec, TaskSummary};
 use crate::service::progress::wait_terminal;
 use crate::service::{Page, Purge, ServiceError, TaskDetails, TaskListing, TaskService, page_token};
@@ -45,18 +44,13 @@ impl TaskService {
 
     /// A page of tasks, newest first.
     pub async fn list_tasks(&self, listing: TaskListing) -> Result<Page<Task>, ServiceError> {
-        let query = listing.query;
-        let text = query.text.as_ref().map(|q| q.as_str());
-        let folded = text.map(fold).filter(|q| !q.is_empty());
+        let text = listing.query.text.as_ref();
         let search = TaskSearch {
             // A whole task id is looked up by key.
-            id: text.and_then(|q| q.parse::<TaskId>().ok()),
+            id: text.and_then(|q| q.as_str().parse::<TaskId>().ok()),
             // Tasks over every prefecture do not list them in their search text.
-            text_names_a_place: folded.as_deref().is_some_and(|q| self.names_a_place(q)),
-            text: folded,
-            statuses: query.statuses,
-            created_after: query.created_after,
-            created_before: query.created_before,
+            text_names_a_place: text.and_then(|q| q.folded()).is_some_and(|q| self.names_a_place(q)),
+            query: listing.query,
         };
         let size = listing.size.get();
         let tasks = self.store.list_tasks(&search, listing.cursor.as_ref(), size + 1).await?;
@@ -64,7 +58,7 @@ impl TaskService {
     }
 
     /// Stops a pending or running task and returns it (cancelled, unless
-    /// its worker could not stop within [`STOP_WAIT`]).
+    /// its worker could not stop within `STOP_WAIT`, ten seconds).
     pub async fn stop_task(&self, id: TaskId) -> Result<Task, ServiceError> {
         match self.store.request_stop(id, Utc::now()).await? {
             StopOutcome::NotFound => Err(ServiceError::task_not_found(id)),

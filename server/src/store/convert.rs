@@ -64,55 +64,27 @@ pub(crate) fn to_i32(value: u32) -> i32 {
     i32::try_from(value).unwrap_or(i32::MAX)
 }
 
+/// Statuses, event kinds and export formats are stored under their names;
+/// reading one back takes the exact name (people's spellings are parsed
+/// elsewhere, by the front ends).
 pub(crate) fn status_name(status: TaskStatus) -> &'static str {
-    match status {
-        TaskStatus::Pending => "pending",
-        TaskStatus::Running => "running",
-        TaskStatus::Succeeded => "succeeded",
-        TaskStatus::Failed => "failed",
-        TaskStatus::Cancelled => "cancelled",
-    }
+    status.as_str()
 }
 
 pub(crate) fn status_from(name: &str) -> Result<TaskStatus, StoreError> {
-    TaskStatus::ALL.into_iter().find(|s| status_name(*s) == name).ok_or_else(|| corrupt("task status", name))
+    TaskStatus::ALL.into_iter().find(|s| s.as_str() == name).ok_or_else(|| corrupt("task status", name))
 }
 
 pub(crate) fn status_names(statuses: &[TaskStatus]) -> Vec<&'static str> {
-    statuses.iter().map(|s| status_name(*s)).collect()
-}
-
-pub(crate) fn event_name(kind: EventKind) -> &'static str {
-    match kind {
-        EventKind::Created => "created",
-        EventKind::Started => "started",
-        EventKind::Resumed => "resumed",
-        EventKind::OperationFailed => "operation_failed",
-        EventKind::StopRequested => "stop_requested",
-        EventKind::Stopped => "stopped",
-        EventKind::Restarted => "restarted",
-        EventKind::Succeeded => "succeeded",
-        EventKind::Failed => "failed",
-        EventKind::Exported => "exported",
-        EventKind::ExportFailed => "export_failed",
-        EventKind::Skipped => "skipped",
-    }
+    statuses.iter().map(|s| s.as_str()).collect()
 }
 
 fn event_from(name: &str) -> Result<EventKind, StoreError> {
-    EventKind::ALL.into_iter().find(|k| event_name(*k) == name).ok_or_else(|| corrupt("event kind", name))
-}
-
-pub(crate) fn format_name(format: ExportFormat) -> &'static str {
-    match format {
-        ExportFormat::Pretty => "pretty",
-        ExportFormat::Json => "json",
-        ExportFormat::Csv => "csv",
-    }
+    EventKind::ALL.into_iter().find(|k| k.as_str() == name).ok_or_else(|| corrupt("event kind", name))
 }
 
 fn format_from(name: &str) -> Result<ExportFormat, StoreError> {
-    ExportFormat::ALL.into_iter().find(|f| format_name(*f) == name).ok_or_else(|| corrupt("export format", name))
+    ExportFormat::ALL.into_iter().find(|f| f.as_str() == name).ok_or_else(|| corrupt("export format", name))
 }
 
 impl TryFrom<TaskRow> for Task {
@@ -210,10 +182,10 @@ mod tests {
             assert_eq!(status_from(status_name(status)).ok(), Some(status));
         }
         for kind in EventKind::ALL {
-            assert_eq!(event_from(event_name(kind)).ok(), Some(kind));
+            assert_eq!(event_from(kind.as_str()).ok(), Some(kind));
         }
         for format in ExportFormat::ALL {
-            assert_eq!(format_from(format_name(format)).ok(), Some(format));
+            assert_eq!(format_from(format.as_str()).ok(), Some(format));
         }
         assert!(matches!(status_from("RUNNING"), Err(StoreError::Corrupt(_))), "stored names are exact");
     }

@@ -8,7 +8,9 @@ use diesel::prelude::*;
 use diesel::sql_types::Text;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
+use crate::domain::TaskStatus;
 use crate::store::SqliteConn;
+use crate::store::convert::status_name;
 use crate::store::models::{DocumentRow, LinkRow};
 use crate::store::schema::{documents, task_documents, tasks};
 
@@ -21,11 +23,9 @@ const ROWS_PER_INSERT: usize = 1000;
 pub(crate) type Candidate = (String, Option<i64>, bool);
 
 pub(crate) trait Dialect: Send {
-    /// Inserts documents, leaving those whose link is stored already.
-    async fn insert_documents(&mut self, rows: Vec<DocumentRow>) -> QueryResult<()>;
-
-    /// Links documents to a task's operation, leaving existing links.
-    async fn insert_links(&mut self, rows: Vec<LinkRow>) -> QueryResult<()>;
+    /// Inserts documents (leaving those whose link is stored already) and
+    /// links them to a task's operation (leaving existing links).
+    async fn insert_cards(&mut self, docs: Vec<DocumentRow>, links: Vec<LinkRow>) -> QueryResult<()>;
 
     /// The oldest claimable task, kept from other claimers until the end of
     /// the current transaction.
@@ -41,8 +41,8 @@ pub(crate) trait Dialect: Send {
 /// expired (its worker died) or was dropped (handed back), oldest first.
 #[diesel::dsl::auto_type]
 fn claimable(now_us: i64) -> _ {
-    let pending: diesel::dsl::Eq<tasks::status, &'static str> = tasks::status.eq("pending");
-    let running: diesel::dsl::Eq<tasks::status, &'static str> = tasks::status.eq("running");
+    let pending: diesel::dsl::Eq<tasks::status, &'static str> = tasks::status.eq(status_name(TaskStatus::Pending));
+    let running: diesel::dsl::Eq<tasks::status, &'static str> = tasks::status.eq(status_name(TaskStatus::Running));
     tasks::table
         .filter(pending.or(running.and(tasks::lease_expires_at.is_null().or(tasks::lease_expires_at.lt(now_us)))))
         .order((tasks::created_at.asc(), tasks::id.asc()))
@@ -54,20 +54,13 @@ fn claimable(now_us: i64) -> _ {
 /// connection serialises claims, so no row lock is needed, and a trigram
 /// FTS5 table indexes the tasks' search text.
 impl Dialect for SqliteConn {
-    async fn insert_documents(&mut self, rows: Vec<DocumentRow>) -> QueryResult<()> {
+    async fn insert_cards(&mut self, docs: Vec<DocumentRow>, links: Vec<LinkRow>) -> QueryResult<()> {
         self.spawn_blocking(move |conn| {
-            for chunk in rows.chunks(ROWS_PER_INSERT) {
+            for chunk in docs.chunks(ROWS_PER_INSERT) {
                 let insert = diesel::insert_into(documents::table).values(chunk).on_conflict_do_nothing();
                 diesel::RunQueryDsl::execute(insert, conn)?;
             }
-            Ok(())
-        })
-        .await
-    }
-
-    async fn insert_links(&mut self, rows: Vec<LinkRow>) -> QueryResult<()> {
-        self.spawn_blocking(move |conn| {
-            for chunk in rows.chunks(ROWS_PER_INSERT) {
+            for chunk in links.chunks(ROWS_PER_INSERT) {
                 let insert = diesel::insert_into(task_documents::table).values(chunk).on_conflict_do_nothing();
                 diesel::RunQueryDsl::execute(insert, conn)?;
             }
@@ -108,15 +101,11 @@ impl Dialect for SqliteConn {
 /// claiming at once take different tasks, and a pg_trgm index that serves
 /// the search text's `LIKE` directly.
 impl Dialect for AsyncPgConnection {
-    async fn insert_documents(&mut self, rows: Vec<DocumentRow>) -> QueryResult<()> {
-        for chunk in rows.chunks(ROWS_PER_INSERT) {
+    async fn insert_cards(&mut self, docs: Vec<DocumentRow>, links: Vec<LinkRow>) -> QueryResult<()> {
+        for chunk in docs.chunks(ROWS_PER_INSERT) {
             diesel::insert_into(documents::table).values(chunk).on_conflict_do_nothing().execute(self).await?;
         }
-        Ok(())
-    }
-
-    async fn insert_links(&mut self, rows: Vec<LinkRow>) -> QueryResult<()> {
-        for chunk in rows.chunks(ROWS_PER_INSERT) {
+        for chunk in links.chunks(ROWS_PER_INSERT) {
             diesel::insert_into(task_documents::table).values(chunk).on_conflict_do_nothing().execute(self).await?;
         }
         Ok(())

@@ -5,24 +5,12 @@ use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 
 use crate::domain::text::fold;
-use crate::domain::{Card, Document, TaskId};
+use crate::domain::{Card, Document, DocumentQuery};
 use crate::store::convert::{document, to_date};
 use crate::store::models::{DocumentRow, LinkRow};
 use crate::store::schema::{documents, task_documents};
 use crate::store::tasks::like_pattern;
 use crate::store::{Store, StoreError, with_conn};
-
-/// Which documents to list, as the service planned it.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct DocumentFilter {
-    /// Only those this task found (with the prefecture and keyword it found
-    /// them under); all documents otherwise.
-    pub task: Option<TaskId>,
-    pub prefecture_code: Option<String>,
-    pub keyword: Option<String>,
-    /// Folded text to find in the folded title and description.
-    pub text: Option<String>,
-}
 
 /// Where a page of documents starts.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -86,15 +74,16 @@ pub(crate) fn card_rows(
 }
 
 impl Store {
-    /// Documents matching `filter`, starting after `cursor`.
+    /// Documents matching `filter` (its keyword in the task's own spelling),
+    /// starting after `cursor`.
     pub async fn list_documents(
         &self,
-        filter: &DocumentFilter,
+        filter: &DocumentQuery,
         cursor: Option<&DocumentCursor>,
         limit: usize,
     ) -> Result<Vec<Document>, StoreError> {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let pattern = filter.text.as_deref().map(like_pattern);
+        let pattern = filter.text.as_ref().and_then(|t| t.folded()).map(like_pattern);
         let rows: Vec<(String, String, DocumentRow)> = match filter.task {
             Some(task) => {
                 let task_id = task.to_string();

@@ -1,10 +1,10 @@
 //! Persistence with diesel + diesel-async, on SQLite (embedded, the default)
 //! or PostgreSQL, chosen at run time from the database URL.
 //!
-//! Queries are written once: [`with_conn!`] instantiates a query body for
+//! Queries are written once: `with_conn!` instantiates a query body for
 //! each backend's connection type, so the same diesel DSL is type-checked
 //! against both. The few statements whose SQL differs between the backends
-//! are the methods of [`dialect::Dialect`], which the bodies call. The store
+//! are the methods of the crate-private `Dialect` trait, which the bodies call. The store
 //! speaks in domain values; rows stay inside it.
 
 mod claims;
@@ -13,6 +13,8 @@ mod dialect;
 mod documents;
 mod error;
 mod events;
+#[cfg(test)]
+mod leases;
 mod lifecycle;
 mod migrate;
 mod models;
@@ -34,8 +36,9 @@ use diesel_async::sync_connection_wrapper::SyncConnectionWrapper;
 use futures_util::FutureExt;
 
 pub use claims::{Claim, LeaseState};
-pub use documents::{DocumentCursor, DocumentFilter};
+pub use documents::DocumentCursor;
 pub use error::StoreError;
+pub use events::MAX_EVENTS_PER_TASK;
 pub use lifecycle::{Change, StopOutcome};
 pub use notify::Notice;
 pub use operations::OperationCursor;

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 
 use crate::domain::lifecycle::Mark;
 use crate::domain::{EventKind, Transition};
-use crate::store::convert::{event_name, status_name, to_micros};
+use crate::store::convert::{status_name, to_micros};
 use crate::store::models::{NewEventRow, TaskChange};
 
 /// Who takes the task, for a claim.
@@ -21,7 +21,7 @@ pub(crate) fn event_row(task_id: &str, kind: EventKind, message: impl Into<Strin
     NewEventRow {
         task_id: task_id.to_owned(),
         at: to_micros(at),
-        kind: event_name(kind).to_owned(),
+        kind: kind.as_str().to_owned(),
         message: message.into(),
     }
 }

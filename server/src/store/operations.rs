@@ -54,8 +54,7 @@ impl Store {
         });
         let row: TaskRow = with_conn!(self, writer, |conn| {
             conn.transaction::<_, StoreError, _>(async |conn| {
-                conn.insert_documents(docs).await?;
-                conn.insert_links(links).await?;
+                conn.insert_cards(docs, links).await?;
                 // The documents this operation was first to store count as
                 // new, even when it runs again after a crash or a restart.
                 let new_documents: i64 = documents::table
@@ -106,8 +105,7 @@ impl Store {
         let (docs, links) = card_rows(&task.to_string(), prefecture_code, keyword, cards, to_micros(now));
         with_conn!(self, writer, |conn| {
             conn.transaction::<_, StoreError, _>(async |conn| {
-                conn.insert_documents(docs).await?;
-                conn.insert_links(links).await?;
+                conn.insert_cards(docs, links).await?;
                 Ok(())
             })
             .await?

@@ -5,8 +5,8 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, RunQueryDsl};
 
-use crate::domain::{EventKind, Task, TaskId, TaskSpec, TaskStatus};
-use crate::store::convert::{format_name, status_name, status_names, to_i32, to_json, to_micros};
+use crate::domain::{EventKind, Task, TaskId, TaskQuery, TaskSpec, TaskStatus};
+use crate::store::convert::{status_name, status_names, to_i32, to_json, to_micros};
 use crate::store::dialect::Dialect;
 use crate::store::models::TaskRow;
 use crate::store::moves::event_row;
@@ -24,20 +24,15 @@ pub struct NewTask {
     pub now: DateTime<Utc>,
 }
 
-/// How to find the tasks of a list: the client's filters, planned by the
+/// How to find the tasks of a list: the client's query, planned by the
 /// service.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TaskSearch {
-    /// Any of these (all when empty).
-    pub statuses: Vec<TaskStatus>,
-    pub created_after: Option<DateTime<Utc>>,
-    pub created_before: Option<DateTime<Utc>>,
-    /// Folded text to find in the task's search text.
-    pub text: Option<String>,
+    pub query: TaskQuery,
     /// The text names a prefecture or region: tasks over every prefecture
     /// match it too.
     pub text_names_a_place: bool,
-    /// The query is a whole task id: only that task (found by its key).
+    /// The text is a whole task id: only that task (found by its key).
     pub id: Option<TaskId>,
 }
 
@@ -100,47 +95,48 @@ impl Store {
         cursor: Option<&TaskCursor>,
         limit: usize,
     ) -> Result<Vec<Task>, StoreError> {
-        let statuses = status_names(&search.statuses);
-        let pattern = search.text.as_deref().map(like_pattern);
+        let query = &search.query;
+        let statuses = status_names(&query.statuses);
+        let text = query.text.as_ref().and_then(|t| t.folded());
+        let pattern = text.map(like_pattern);
         let id = search.id.map(|id| id.to_string());
         let rows: Vec<TaskRow> = with_conn!(self, reader, |conn| {
             // A rare word is looked up in an index; a common one is found
             // fastest by walking the newest tasks until the page is full.
-            let indexed = match search.text.as_deref() {
+            let indexed = match text {
                 Some(text) if !search.text_names_a_place && id.is_none() => conn.indexed_matches(text).await?,
                 _ => None,
             };
-            let mut query = tasks::table.select(TaskRow::as_select()).into_boxed();
+            let mut rows = tasks::table.select(TaskRow::as_select()).into_boxed();
             if !statuses.is_empty() {
-                query = query.filter(tasks::status.eq_any(&statuses));
+                rows = rows.filter(tasks::status.eq_any(&statuses));
             }
-            if let Some(after) = search.created_after {
-                query = query.filter(tasks::created_at.ge(to_micros(after)));
+            if let Some(after) = query.created_after {
+                rows = rows.filter(tasks::created_at.ge(to_micros(after)));
             }
-            if let Some(before) = search.created_before {
-                query = query.filter(tasks::created_at.lt(to_micros(before)));
+            if let Some(before) = query.created_before {
+                rows = rows.filter(tasks::created_at.lt(to_micros(before)));
             }
             if let Some(id) = &id {
-                query = query.filter(tasks::id.eq(id));
+                rows = rows.filter(tasks::id.eq(id));
             } else if let Some(ids) = &indexed {
-                query = query.filter(tasks::id.eq_any(ids));
+                rows = rows.filter(tasks::id.eq_any(ids));
             } else if let Some(pattern) = &pattern {
                 let matches = tasks::search_text.like(pattern).escape('\\');
                 if search.text_names_a_place {
-                    query = query.filter(matches.or(tasks::prefectures.eq("[]").and(tasks::regions.eq("[]"))));
+                    rows = rows.filter(matches.or(tasks::prefectures.eq("[]").and(tasks::regions.eq("[]"))));
                 } else {
-                    query = query.filter(matches);
+                    rows = rows.filter(matches);
                 }
             }
             if let Some(cursor) = cursor {
-                query = query.filter(
+                rows = rows.filter(
                     tasks::created_at
                         .lt(cursor.created_at)
                         .or(tasks::created_at.eq(cursor.created_at).and(tasks::id.lt(&cursor.id))),
                 );
             }
-            query
-                .order((tasks::created_at.desc(), tasks::id.desc()))
+            rows.order((tasks::created_at.desc(), tasks::id.desc()))
                 .limit(i64::try_from(limit).unwrap_or(i64::MAX))
                 .load(conn)
                 .await?
@@ -176,7 +172,7 @@ fn new_row(new: &NewTask) -> TaskRow {
         exclude_keywords: to_json(spec.exclude_keywords.as_slice()),
         days_limit: spec.days_limit.map_or(0, |d| i32::try_from(d).unwrap_or(i32::MAX)),
         export_file_name: spec.export.as_ref().map(|e| e.file_name.clone()),
-        export_format: spec.export.as_ref().map(|e| format_name(e.format).to_owned()),
+        export_format: spec.export.as_ref().map(|e| e.format.as_str().to_owned()),
         request_id: spec.request_id.clone(),
         search_text: new.search_text.clone(),
         total_operations: to_i32(u32::try_from(spec.total_operations()).unwrap_or(u32::MAX)),
