@@ -24,8 +24,9 @@ pub enum ClientError {
     Connect(String, String),
     #[error(transparent)]
     Status(#[from] Status),
+    /// Writing what the server sent failed (e.g. standard output was closed).
     #[error("writing the output: {0}")]
-    Output(String),
+    Output(#[source] std::io::Error),
 }
 
 /// A connection to a scrape-tasks server: both services over one channel.
@@ -108,8 +109,38 @@ impl Client {
         Ok(self.tasks().list_task_results(request).await?.into_inner())
     }
 
+    /// Every operation result `request` selects, from its first page to
+    /// its last (`page_size` sets how many each call asks for; `page_token`
+    /// is ignored).
+    pub async fn all_task_results(
+        &self,
+        request: pb::ListTaskResultsRequest,
+    ) -> Result<Vec<pb::OperationResult>, Status> {
+        every_page(|page_token| {
+            let request = pb::ListTaskResultsRequest { page_token, ..request.clone() };
+            async move {
+                let page = self.list_task_results(request).await?;
+                Ok((page.results, page.next_page_token))
+            }
+        })
+        .await
+    }
+
     pub async fn list_documents(&self, request: pb::ListDocumentsRequest) -> Result<pb::ListDocumentsResponse, Status> {
         Ok(self.tasks().list_documents(request).await?.into_inner())
+    }
+
+    /// Every document `request` selects, from its first page to its last
+    /// (`page_size` sets how many each call asks for; `page_token` is ignored).
+    pub async fn all_documents(&self, request: pb::ListDocumentsRequest) -> Result<Vec<pb::Document>, Status> {
+        every_page(|page_token| {
+            let request = pb::ListDocumentsRequest { page_token, ..request.clone() };
+            async move {
+                let page = self.list_documents(request).await?;
+                Ok((page.documents, page.next_page_token))
+            }
+        })
+        .await
     }
 
     /// Exports a task, calling `on_chunk` with each chunk in order.
@@ -125,7 +156,7 @@ impl Client {
         while let Some(chunk) = stream.next().await {
             let chunk = chunk?;
             bytes += chunk.data.len() as u64;
-            on_chunk(&chunk.data).map_err(|e| ClientError::Output(e.to_string()))?;
+            on_chunk(&chunk.data).map_err(ClientError::Output)?;
         }
         Ok(bytes)
     }
@@ -142,43 +173,46 @@ impl Client {
         Ok(self.tasks().stream_progress(request).await?.into_inner())
     }
 
-    /// Follows a task until it ends, calling `on_progress` on each update,
-    /// and returns its final progress. A stream cut short (the server
-    /// restarting, a replica going away) is resubscribed, with a capped
-    /// backoff, for up to [`RECONNECT_WINDOW`] without contact.
+    /// Follows a task until it ends, calling `on_event` with each update,
+    /// and returns its final progress.
+    ///
+    /// A stream cut short (the server restarting, a replica going away) or
+    /// refused with a transient status (see [`is_transient`]) is
+    /// resubscribed with a capped backoff, for up to [`RECONNECT_WINDOW`]
+    /// without contact; each attempt is announced first with
+    /// [`FollowEvent::Reconnecting`], so that a caller can say so. The first
+    /// [`FollowEvent::Progress`] after it is the fresh subscription's
+    /// snapshot: the stream is back.
     pub async fn follow(
         &self,
         task_id: &str,
-        mut on_progress: impl FnMut(&pb::Progress),
+        mut on_event: impl FnMut(FollowEvent<'_>),
     ) -> Result<pb::Progress, Status> {
         let mut backoff = Backoff::new();
         loop {
-            let mut stream = match self.stream_progress(task_id).await {
-                Ok(stream) => stream,
-                Err(status) if is_transient(&status) => {
-                    backoff.wait(status).await?;
-                    continue;
-                }
+            let cut = match self.stream_progress(task_id).await {
+                Ok(mut stream) => loop {
+                    match stream.next().await {
+                        Some(Ok(progress)) => {
+                            backoff.reset();
+                            on_event(FollowEvent::Progress(&progress));
+                            if is_terminal(progress.status()) {
+                                return Ok(progress);
+                            }
+                        }
+                        Some(Err(status)) if is_transient(&status) => break status,
+                        Some(Err(status)) => return Err(status),
+                        None => break Status::unavailable("the progress stream ended before the task did"),
+                    }
+                },
+                Err(status) if is_transient(&status) => status,
                 Err(status) => return Err(status),
             };
-            let mut cut = Status::unavailable("the progress stream ended before the task did");
-            while let Some(item) = stream.next().await {
-                match item {
-                    Ok(progress) => {
-                        backoff.reset();
-                        on_progress(&progress);
-                        if is_terminal(progress.status()) {
-                            return Ok(progress);
-                        }
-                    }
-                    Err(status) if is_transient(&status) => {
-                        cut = status;
-                        break;
-                    }
-                    Err(status) => return Err(status),
-                }
-            }
-            backoff.wait(cut).await?;
+            let Some(retry_in) = backoff.next_delay() else {
+                return Err(cut);
+            };
+            on_event(FollowEvent::Reconnecting { attempt: backoff.attempts, retry_in, cause: &cut });
+            tokio::time::sleep(retry_in).await;
         }
     }
 
@@ -199,34 +233,56 @@ impl Client {
     }
 }
 
+/// What [`Client::follow`] tells its caller.
+#[derive(Debug, Clone, Copy)]
+pub enum FollowEvent<'a> {
+    /// The task's progress: a snapshot on each (re)subscription, then its changes.
+    Progress(&'a pb::Progress),
+    /// The stream was cut, or could not be opened, for a transient reason:
+    /// `follow` subscribes again after `retry_in`.
+    Reconnecting {
+        /// 1 for the first attempt since the last progress received.
+        attempt: u32,
+        retry_in: Duration,
+        /// Why the previous attempt ended.
+        cause: &'a Status,
+    },
+}
+
 /// How long [`Client::follow`] keeps trying to reach a server that went away.
 pub const RECONNECT_WINDOW: Duration = Duration::from_secs(120);
 
 /// Capped exponential backoff with a give-up window.
+#[derive(Debug)]
 struct Backoff {
     delay: Duration,
+    attempts: u32,
     since: Option<tokio::time::Instant>,
 }
 
 impl Backoff {
+    const FIRST: Duration = Duration::from_millis(100);
+    const CAP: Duration = Duration::from_secs(5);
+
     fn new() -> Backoff {
-        Backoff { delay: Duration::from_millis(100), since: None }
+        Backoff { delay: Backoff::FIRST, attempts: 0, since: None }
     }
 
     fn reset(&mut self) {
         *self = Backoff::new();
     }
 
-    /// Sleeps before the next attempt, or gives up with `last` once the
-    /// window has passed.
-    async fn wait(&mut self, last: Status) -> Result<(), Status> {
+    /// The pause before the next attempt, or `None` once the window, counted
+    /// from the first failure since the last reset, has passed.
+    fn next_delay(&mut self) -> Option<Duration> {
         let since = *self.since.get_or_insert_with(tokio::time::Instant::now);
         if since.elapsed() > RECONNECT_WINDOW {
-            return Err(last);
+            return None;
         }
-        tokio::time::sleep(self.delay).await;
-        self.delay = (self.delay * 2).min(Duration::from_secs(5));
-        Ok(())
+        let delay = self.delay;
+        self.delay = (self.delay * 2).min(Backoff::CAP);
+        self.attempts += 1;
+        Some(delay)
     }
 }
 
@@ -235,10 +291,54 @@ pub fn is_terminal(status: pb::TaskStatus) -> bool {
     matches!(status, pb::TaskStatus::Succeeded | pb::TaskStatus::Failed | pb::TaskStatus::Cancelled)
 }
 
-/// Failures worth a new attempt.
+/// Failures worth a new attempt, decided on the status code and on where
+/// the status came from, never on its message:
+///
+/// - `UNAVAILABLE` (the server's database is down, or the server cannot be
+///   reached), `CANCELLED` and `UNKNOWN` (how a connection that breaks
+///   mid-call surfaces) are retried;
+/// - `INTERNAL` is retried only when this client's own HTTP/2 layer made it
+///   from a reset stream or a closed connection: the status then carries
+///   the [`h2::Error`] as its source. An `INTERNAL` that the server sent
+///   (its trailers carry no source error) is a bug or a broken invariant on
+///   its side, and asking again would only repeat it;
+/// - every other code is the server's answer to this request, and final.
 pub fn is_transient(status: &Status) -> bool {
-    matches!(status.code(), Code::Unavailable | Code::Unknown | Code::Internal | Code::Cancelled)
-        && !status.message().contains("internal error")
+    match status.code() {
+        Code::Unavailable | Code::Cancelled | Code::Unknown => true,
+        Code::Internal => from_http2(status),
+        _ => false,
+    }
+}
+
+/// Whether an HTTP/2 error is among the sources of `status`.
+fn from_http2(status: &Status) -> bool {
+    let mut source = std::error::Error::source(status);
+    while let Some(err) = source {
+        if err.is::<h2::Error>() {
+            return true;
+        }
+        source = err.source();
+    }
+    false
+}
+
+/// Calls `page` with each page token in turn, from the first page (an empty
+/// token) until a page comes back without a next one; returns every item.
+async fn every_page<T, Fut>(mut page: impl FnMut(String) -> Fut) -> Result<Vec<T>, Status>
+where
+    Fut: Future<Output = Result<(Vec<T>, String), Status>>,
+{
+    let mut all = Vec::new();
+    let mut page_token = String::new();
+    loop {
+        let (items, next_page_token) = page(page_token).await?;
+        all.extend(items);
+        if next_page_token.is_empty() {
+            return Ok(all);
+        }
+        page_token = next_page_token;
+    }
 }
 
 fn root_cause(err: &(dyn std::error::Error + 'static)) -> String {
@@ -247,4 +347,113 @@ fn root_cause(err: &(dyn std::error::Error + 'static)) -> String {
         cause = next;
     }
     cause.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+
+    /// An error whose source is another, as transports wrap theirs.
+    #[derive(Debug, thiserror::Error)]
+    #[error("connection error")]
+    struct Wrapped(#[source] h2::Error);
+
+    #[test]
+    fn the_servers_internal_error_is_not_retried() {
+        assert!(!is_transient(&Status::internal("internal error; see the server log")));
+        assert!(!is_transient(&Status::internal("h2 protocol error: stream reset")), "the message is not looked at");
+    }
+
+    #[test]
+    fn an_internal_status_made_by_this_sides_http2_layer_is_retried() {
+        let mut reset = Status::internal("h2 protocol error: stream no longer needed");
+        reset.set_source(Arc::new(h2::Error::from(h2::Reason::INTERNAL_ERROR)));
+        assert!(is_transient(&reset));
+
+        let mut wrapped = Status::internal("transport error");
+        wrapped.set_source(Arc::new(Wrapped(h2::Error::from(h2::Reason::NO_ERROR))));
+        assert!(is_transient(&wrapped), "the HTTP/2 error may sit deeper in the sources");
+
+        let mut other = Status::internal("decoding failed");
+        other.set_source(Arc::new(std::io::Error::other("not HTTP/2")));
+        assert!(!is_transient(&other));
+    }
+
+    #[test]
+    fn unavailable_cancelled_and_unknown_are_retried_whatever_their_message() {
+        for code in [Code::Unavailable, Code::Cancelled, Code::Unknown] {
+            assert!(is_transient(&Status::new(code, "internal error")), "{code:?}");
+            assert!(is_transient(&Status::new(code, "")), "{code:?}");
+        }
+    }
+
+    #[test]
+    fn the_servers_answers_to_the_request_itself_are_final() {
+        for code in [
+            Code::InvalidArgument,
+            Code::NotFound,
+            Code::FailedPrecondition,
+            Code::AlreadyExists,
+            Code::PermissionDenied,
+            Code::Unauthenticated,
+            Code::Unimplemented,
+            Code::ResourceExhausted,
+            Code::DeadlineExceeded,
+            Code::Aborted,
+            Code::OutOfRange,
+            Code::DataLoss,
+        ] {
+            assert!(!is_transient(&Status::new(code, "")), "{code:?}");
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_backoff_doubles_up_to_its_cap_and_gives_up_after_the_window() {
+        let mut backoff = Backoff::new();
+        let mut delays = Vec::new();
+        while let Some(delay) = backoff.next_delay() {
+            delays.push(delay);
+            tokio::time::advance(delay).await;
+        }
+        let ms: Vec<u128> = delays.iter().take(8).map(Duration::as_millis).collect();
+        assert_eq!(ms, [100, 200, 400, 800, 1600, 3200, 5000, 5000]);
+        let waited: Duration = delays.iter().sum();
+        assert!(waited > RECONNECT_WINDOW && waited <= RECONNECT_WINDOW + Backoff::CAP, "{waited:?}");
+        assert_eq!(backoff.attempts as usize, delays.len());
+
+        backoff.reset();
+        assert_eq!(backoff.next_delay(), Some(Backoff::FIRST), "a progress received starts the window again");
+        assert_eq!(backoff.attempts, 1);
+    }
+
+    #[tokio::test]
+    async fn every_page_follows_the_tokens_to_the_last_page_in_order() {
+        let pages = [("", vec![1, 2], "b"), ("b", vec![3, 4], "c"), ("c", vec![5], "")];
+        let mut asked = Vec::new();
+        let all = every_page(|token| {
+            asked.push(token.clone());
+            let page =
+                pages.iter().find(|(t, ..)| *t == token).map(|(_, items, next)| (items.clone(), next.to_string()));
+            async move { page.ok_or_else(|| Status::invalid_argument("unknown token")) }
+        })
+        .await
+        .expect("every page");
+        assert_eq!(all, [1, 2, 3, 4, 5]);
+        assert_eq!(asked, ["", "b", "c"]);
+    }
+
+    #[tokio::test]
+    async fn every_page_stops_at_the_first_failed_page() {
+        let mut calls = 0;
+        let result: Result<Vec<u8>, Status> = every_page(|_| {
+            calls += 1;
+            let answer = if calls == 1 { Ok((vec![1], "next".to_owned())) } else { Err(Status::unavailable("down")) };
+            async move { answer }
+        })
+        .await;
+        assert_eq!(result.map_err(|s| s.code()), Err(Code::Unavailable));
+        assert_eq!(calls, 2);
+    }
 }

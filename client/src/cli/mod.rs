@@ -2,7 +2,11 @@
 
 pub mod args;
 pub mod commands;
+pub mod errors;
+pub mod exit;
 pub mod json;
+pub mod outcome;
+pub mod printer;
 pub mod render;
 
 pub use args::Cli;
