@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use serde_json::{Value, json};
 
 use crate::cli::args::{Command, ExportFormat, ListArgs, Output, StartArgs, Status};
+use crate::cli::bar::Bar;
 use crate::cli::outcome::Outcome;
 use crate::cli::printer::Printer;
 use crate::cli::{json, render};
@@ -153,7 +154,7 @@ async fn start(client: &Client, printer: Printer, args: StartArgs) -> anyhow::Re
 /// being opened again); then the final task. Stops as soon as standard
 /// output cannot be written, without waiting for the task to end.
 async fn watch(client: &Client, printer: Printer, id: &str) -> anyhow::Result<ExitCode> {
-    let bar = (printer.output() == Output::Table).then(render::Bar::new);
+    let bar = (printer.output() == Output::Table).then(Bar::new);
     let (closed, output_closed) = tokio::sync::oneshot::channel::<std::io::Error>();
     let mut closed = Some(closed);
     let followed = client.follow(id, |event| {

@@ -1,6 +1,7 @@
 //! `scrapectl`: the command-line client.
 
 pub mod args;
+pub mod bar;
 pub mod commands;
 pub mod errors;
 pub mod exit;
