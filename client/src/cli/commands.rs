@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::cli::args::{Command, ExportFormat, ListArgs, Output, StartArgs, Status};
 use crate::cli::bar::Bar;
@@ -19,12 +19,13 @@ pub async fn run(client: &Client, printer: Printer, command: Command) -> anyhow:
         Command::Stop { id: Some(id), .. } => print_task(printer, &client.stop_task(&id).await?)?,
         Command::Stop { id: None, .. } => {
             let stopped = client.stop_all_tasks().await?;
-            printer.print(|| json!({ "stopped_count": stopped }), |_| format!("stopped {stopped} task(s)"))?;
+            printer
+                .print(|| serde_json::json!({ "stopped_count": stopped }), |_| format!("stopped {stopped} task(s)"))?;
         }
         Command::Restart { id } => print_task(printer, &client.restart_task(&id).await?)?,
         Command::Delete { id } => {
             client.delete_task(&id).await?;
-            printer.print(|| json!({ "deleted": id }), |_| format!("deleted task {id}"))?;
+            printer.print(|| serde_json::json!({ "deleted": id }), |_| format!("deleted task {id}"))?;
         }
         Command::Purge { older_than, statuses } => {
             let completed_before = older_than.map(|age| {
@@ -36,7 +37,8 @@ pub async fn run(client: &Client, printer: Printer, command: Command) -> anyhow:
                 completed_before,
             };
             let deleted = client.purge_tasks(request).await?;
-            printer.print(|| json!({ "deleted_count": deleted }), |_| format!("deleted {deleted} task(s)"))?;
+            printer
+                .print(|| serde_json::json!({ "deleted_count": deleted }), |_| format!("deleted {deleted} task(s)"))?;
         }
         Command::Results { id, prefecture, keyword } => {
             let results = client
@@ -66,7 +68,7 @@ pub async fn run(client: &Client, printer: Printer, command: Command) -> anyhow:
                 .await?;
             printer.print(
                 || {
-                    json!({
+                    serde_json::json!({
                         "documents": page.documents.iter().map(json::document).collect::<Vec<_>>(),
                         "next_page_token": page.next_page_token,
                     })
@@ -99,7 +101,7 @@ pub async fn run(client: &Client, printer: Printer, command: Command) -> anyhow:
         Command::Health => {
             let serving = client.health().await?;
             printer.print(
-                || json!({ "serving": serving }),
+                || serde_json::json!({ "serving": serving }),
                 |_| (if serving { "SERVING" } else { "NOT_SERVING" }).to_owned(),
             )?;
             if !serving {
@@ -203,7 +205,7 @@ async fn list(client: &Client, printer: Printer, args: ListArgs) -> anyhow::Resu
         .await?;
     printer.print(
         || {
-            json!({
+            serde_json::json!({
                 "tasks": response.tasks.iter().map(json::task).collect::<Vec<_>>(),
                 "next_page_token": response.next_page_token,
             })
