@@ -1,16 +1,22 @@
 #![doc = include_str!("../README.md")]
 
 pub mod cli;
+mod pages;
+mod retry;
 
 use std::time::Duration;
 
 use tokio_stream::StreamExt;
+use tonic::Status;
 use tonic::transport::{Channel, Endpoint};
-use tonic::{Code, Status};
 
+pub use retry::{RECONNECT_WINDOW, is_transient};
 pub use scrape_api::pb;
 use scrape_api::pb::catalog_service_client::CatalogServiceClient;
 use scrape_api::pb::task_service_client::TaskServiceClient;
+
+use crate::pages::every_page;
+use crate::retry::Backoff;
 
 /// Where `scrapectl` and [`Client::connect`] look for the server by default.
 pub const DEFAULT_SERVER: &str = "http://127.0.0.1:50051";
@@ -24,8 +30,9 @@ pub enum ClientError {
     Connect(String, String),
     #[error(transparent)]
     Status(#[from] Status),
+    /// Writing what the server sent failed (e.g. standard output was closed).
     #[error("writing the output: {0}")]
-    Output(String),
+    Output(#[source] std::io::Error),
 }
 
 /// A connection to a scrape-tasks server: both services over one channel.
@@ -108,8 +115,38 @@ impl Client {
         Ok(self.tasks().list_task_results(request).await?.into_inner())
     }
 
+    /// Every operation result `request` selects, from its first page to
+    /// its last (`page_size` sets how many each call asks for; `page_token`
+    /// is ignored).
+    pub async fn all_task_results(
+        &self,
+        request: pb::ListTaskResultsRequest,
+    ) -> Result<Vec<pb::OperationResult>, Status> {
+        every_page(|page_token| {
+            let request = pb::ListTaskResultsRequest { page_token, ..request.clone() };
+            async move {
+                let page = self.list_task_results(request).await?;
+                Ok((page.results, page.next_page_token))
+            }
+        })
+        .await
+    }
+
     pub async fn list_documents(&self, request: pb::ListDocumentsRequest) -> Result<pb::ListDocumentsResponse, Status> {
         Ok(self.tasks().list_documents(request).await?.into_inner())
+    }
+
+    /// Every document `request` selects, from its first page to its last
+    /// (`page_size` sets how many each call asks for; `page_token` is ignored).
+    pub async fn all_documents(&self, request: pb::ListDocumentsRequest) -> Result<Vec<pb::Document>, Status> {
+        every_page(|page_token| {
+            let request = pb::ListDocumentsRequest { page_token, ..request.clone() };
+            async move {
+                let page = self.list_documents(request).await?;
+                Ok((page.documents, page.next_page_token))
+            }
+        })
+        .await
     }
 
     /// Exports a task, calling `on_chunk` with each chunk in order.
@@ -125,7 +162,7 @@ impl Client {
         while let Some(chunk) = stream.next().await {
             let chunk = chunk?;
             bytes += chunk.data.len() as u64;
-            on_chunk(&chunk.data).map_err(|e| ClientError::Output(e.to_string()))?;
+            on_chunk(&chunk.data).map_err(ClientError::Output)?;
         }
         Ok(bytes)
     }
@@ -142,43 +179,46 @@ impl Client {
         Ok(self.tasks().stream_progress(request).await?.into_inner())
     }
 
-    /// Follows a task until it ends, calling `on_progress` on each update,
-    /// and returns its final progress. A stream cut short (the server
-    /// restarting, a replica going away) is resubscribed, with a capped
-    /// backoff, for up to [`RECONNECT_WINDOW`] without contact.
+    /// Follows a task until it ends, calling `on_event` with each update,
+    /// and returns its final progress.
+    ///
+    /// A stream cut short (the server restarting, a replica going away) or
+    /// refused with a transient status (see [`is_transient`]) is
+    /// resubscribed with a capped backoff, for up to [`RECONNECT_WINDOW`]
+    /// without contact; each attempt is announced first with
+    /// [`FollowEvent::Reconnecting`], so that a caller can say so. The first
+    /// [`FollowEvent::Progress`] after it is the fresh subscription's
+    /// snapshot: the stream is back.
     pub async fn follow(
         &self,
         task_id: &str,
-        mut on_progress: impl FnMut(&pb::Progress),
+        mut on_event: impl FnMut(FollowEvent<'_>),
     ) -> Result<pb::Progress, Status> {
         let mut backoff = Backoff::new();
         loop {
-            let mut stream = match self.stream_progress(task_id).await {
-                Ok(stream) => stream,
-                Err(status) if is_transient(&status) => {
-                    backoff.wait(status).await?;
-                    continue;
-                }
+            let cut = match self.stream_progress(task_id).await {
+                Ok(mut stream) => loop {
+                    match stream.next().await {
+                        Some(Ok(progress)) => {
+                            backoff.reset();
+                            on_event(FollowEvent::Progress(&progress));
+                            if is_terminal(progress.status()) {
+                                return Ok(progress);
+                            }
+                        }
+                        Some(Err(status)) if is_transient(&status) => break status,
+                        Some(Err(status)) => return Err(status),
+                        None => break Status::unavailable("the progress stream ended before the task did"),
+                    }
+                },
+                Err(status) if is_transient(&status) => status,
                 Err(status) => return Err(status),
             };
-            let mut cut = Status::unavailable("the progress stream ended before the task did");
-            while let Some(item) = stream.next().await {
-                match item {
-                    Ok(progress) => {
-                        backoff.reset();
-                        on_progress(&progress);
-                        if is_terminal(progress.status()) {
-                            return Ok(progress);
-                        }
-                    }
-                    Err(status) if is_transient(&status) => {
-                        cut = status;
-                        break;
-                    }
-                    Err(status) => return Err(status),
-                }
-            }
-            backoff.wait(cut).await?;
+            let Some(retry_in) = backoff.next_delay() else {
+                return Err(cut);
+            };
+            on_event(FollowEvent::Reconnecting { attempt: backoff.attempts, retry_in, cause: &cut });
+            tokio::time::sleep(retry_in).await;
         }
     }
 
@@ -199,46 +239,25 @@ impl Client {
     }
 }
 
-/// How long [`Client::follow`] keeps trying to reach a server that went away.
-pub const RECONNECT_WINDOW: Duration = Duration::from_secs(120);
-
-/// Capped exponential backoff with a give-up window.
-struct Backoff {
-    delay: Duration,
-    since: Option<tokio::time::Instant>,
-}
-
-impl Backoff {
-    fn new() -> Backoff {
-        Backoff { delay: Duration::from_millis(100), since: None }
-    }
-
-    fn reset(&mut self) {
-        *self = Backoff::new();
-    }
-
-    /// Sleeps before the next attempt, or gives up with `last` once the
-    /// window has passed.
-    async fn wait(&mut self, last: Status) -> Result<(), Status> {
-        let since = *self.since.get_or_insert_with(tokio::time::Instant::now);
-        if since.elapsed() > RECONNECT_WINDOW {
-            return Err(last);
-        }
-        tokio::time::sleep(self.delay).await;
-        self.delay = (self.delay * 2).min(Duration::from_secs(5));
-        Ok(())
-    }
+/// What [`Client::follow`] tells its caller.
+#[derive(Debug, Clone, Copy)]
+pub enum FollowEvent<'a> {
+    /// The task's progress: a snapshot on each (re)subscription, then its changes.
+    Progress(&'a pb::Progress),
+    /// The stream was cut, or could not be opened, for a transient reason:
+    /// `follow` subscribes again after `retry_in`.
+    Reconnecting {
+        /// 1 for the first attempt since the last progress received.
+        attempt: u32,
+        retry_in: Duration,
+        /// Why the previous attempt ended.
+        cause: &'a Status,
+    },
 }
 
 /// Whether a status is final: `SUCCEEDED`, `FAILED` or `CANCELLED`.
 pub fn is_terminal(status: pb::TaskStatus) -> bool {
     matches!(status, pb::TaskStatus::Succeeded | pb::TaskStatus::Failed | pb::TaskStatus::Cancelled)
-}
-
-/// Failures worth a new attempt.
-pub fn is_transient(status: &Status) -> bool {
-    matches!(status.code(), Code::Unavailable | Code::Unknown | Code::Internal | Code::Cancelled)
-        && !status.message().contains("internal error")
 }
 
 fn root_cause(err: &(dyn std::error::Error + 'static)) -> String {

@@ -222,52 +222,22 @@ impl TestApp {
 
     /// Every operation result of a task, through the paginated API.
     pub async fn results(&self, task_id: &str) -> Vec<pb::OperationResult> {
-        let mut results = Vec::new();
-        let mut page_token = String::new();
-        loop {
-            let page = self
-                .client
-                .tasks()
-                .list_task_results(pb::ListTaskResultsRequest {
-                    task_id: task_id.to_owned(),
-                    page_size: 4,
-                    page_token,
-                    ..Default::default()
-                })
-                .await
-                .expect("results")
-                .into_inner();
-            results.extend(page.results);
-            if page.next_page_token.is_empty() {
-                return results;
-            }
-            page_token = page.next_page_token;
-        }
+        self.client
+            .all_task_results(pb::ListTaskResultsRequest {
+                task_id: task_id.to_owned(),
+                page_size: 4,
+                ..Default::default()
+            })
+            .await
+            .expect("results")
     }
 
     /// Every document a task found, through the paginated API.
     pub async fn documents(&self, task_id: &str) -> Vec<pb::Document> {
-        let mut documents = Vec::new();
-        let mut page_token = String::new();
-        loop {
-            let page = self
-                .client
-                .tasks()
-                .list_documents(pb::ListDocumentsRequest {
-                    task_id: task_id.to_owned(),
-                    page_size: 7,
-                    page_token,
-                    ..Default::default()
-                })
-                .await
-                .expect("documents")
-                .into_inner();
-            documents.extend(page.documents);
-            if page.next_page_token.is_empty() {
-                return documents;
-            }
-            page_token = page.next_page_token;
-        }
+        self.client
+            .all_documents(pb::ListDocumentsRequest { task_id: task_id.to_owned(), page_size: 7, ..Default::default() })
+            .await
+            .expect("documents")
     }
 }
 

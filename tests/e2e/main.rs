@@ -7,6 +7,7 @@ mod helpers;
 mod binary;
 mod catalog;
 mod cli;
+mod cli_output;
 mod crash;
 mod dashboard;
 mod exports;

@@ -14,6 +14,11 @@ pub struct Cli {
     #[arg(long, short, global = true, value_enum, default_value_t = Output::Table)]
     pub output: Output,
 
+    /// Tables as wide as their content: nothing is wrapped to fit the terminal
+    /// (by default tables fit `COLUMNS` or the terminal, ids and links kept whole).
+    #[arg(long, global = true)]
+    pub wide: bool,
+
     #[command(subcommand)]
     pub command: Command,
 }

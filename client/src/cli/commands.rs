@@ -5,41 +5,27 @@ use std::process::ExitCode;
 use serde_json::Value;
 
 use crate::cli::args::{Command, ExportFormat, ListArgs, Output, StartArgs, Status};
+use crate::cli::bar::Bar;
+use crate::cli::outcome::Outcome;
+use crate::cli::printer::Printer;
 use crate::cli::{json, render};
-use crate::{Client, is_terminal, pb};
+use crate::{Client, FollowEvent, pb};
 
-/// Exit code when a watched task ended other than `succeeded`.
-pub const EXIT_TASK_DID_NOT_SUCCEED: u8 = 3;
-
-pub async fn run(client: &Client, output: Output, command: Command) -> anyhow::Result<ExitCode> {
+pub async fn run(client: &Client, printer: Printer, command: Command) -> anyhow::Result<ExitCode> {
     match command {
-        Command::Start(args) => start(client, output, args).await,
-        Command::Watch { id } => watch(client, output, &id).await,
-        Command::Stop { id: Some(id), .. } => {
-            let task = client.stop_task(&id).await?;
-            print_task(output, &task);
-            Ok(ExitCode::SUCCESS)
-        }
+        Command::Start(args) => return start(client, printer, args).await,
+        Command::Watch { id } => return watch(client, printer, &id).await,
+        Command::List(args) => list(client, printer, args).await?,
+        Command::Stop { id: Some(id), .. } => print_task(printer, &client.stop_task(&id).await?)?,
         Command::Stop { id: None, .. } => {
             let stopped = client.stop_all_tasks().await?;
-            match output {
-                Output::Json => print_json(&serde_json::json!({ "stopped_count": stopped })),
-                Output::Table => println!("stopped {stopped} task(s)"),
-            }
-            Ok(ExitCode::SUCCESS)
+            printer
+                .print(|| serde_json::json!({ "stopped_count": stopped }), |_| format!("stopped {stopped} task(s)"))?;
         }
-        Command::Restart { id } => {
-            let task = client.restart_task(&id).await?;
-            print_task(output, &task);
-            Ok(ExitCode::SUCCESS)
-        }
+        Command::Restart { id } => print_task(printer, &client.restart_task(&id).await?)?,
         Command::Delete { id } => {
             client.delete_task(&id).await?;
-            match output {
-                Output::Json => print_json(&serde_json::json!({ "deleted": id })),
-                Output::Table => println!("deleted task {id}"),
-            }
-            Ok(ExitCode::SUCCESS)
+            printer.print(|| serde_json::json!({ "deleted": id }), |_| format!("deleted task {id}"))?;
         }
         Command::Purge { older_than, statuses } => {
             let completed_before = older_than.map(|age| {
@@ -51,36 +37,23 @@ pub async fn run(client: &Client, output: Output, command: Command) -> anyhow::R
                 completed_before,
             };
             let deleted = client.purge_tasks(request).await?;
-            match output {
-                Output::Json => print_json(&serde_json::json!({ "deleted_count": deleted })),
-                Output::Table => println!("deleted {deleted} task(s)"),
-            }
-            Ok(ExitCode::SUCCESS)
+            printer
+                .print(|| serde_json::json!({ "deleted_count": deleted }), |_| format!("deleted {deleted} task(s)"))?;
         }
         Command::Results { id, prefecture, keyword } => {
-            let mut all = Vec::new();
-            let mut page_token = String::new();
-            loop {
-                let page = client
-                    .list_task_results(pb::ListTaskResultsRequest {
-                        task_id: id.clone(),
-                        prefecture: prefecture.clone().unwrap_or_default(),
-                        keyword: keyword.clone().unwrap_or_default(),
-                        page_size: 1000,
-                        page_token,
-                    })
-                    .await?;
-                all.extend(page.results);
-                if page.next_page_token.is_empty() {
-                    break;
-                }
-                page_token = page.next_page_token;
-            }
-            match output {
-                Output::Json => print_json(&Value::Array(all.iter().map(json::operation).collect())),
-                Output::Table => println!("{}", render::results(&all)),
-            }
-            Ok(ExitCode::SUCCESS)
+            let results = client
+                .all_task_results(pb::ListTaskResultsRequest {
+                    task_id: id,
+                    prefecture: prefecture.unwrap_or_default(),
+                    keyword: keyword.unwrap_or_default(),
+                    page_size: 1000,
+                    page_token: String::new(),
+                })
+                .await?;
+            printer.print(
+                || Value::Array(results.iter().map(json::operation).collect()),
+                |layout| render::results(&results, layout).to_string(),
+            )?;
         }
         Command::Documents { task, keyword, prefecture, query, limit, page_token } => {
             let page = client
@@ -93,70 +66,67 @@ pub async fn run(client: &Client, output: Output, command: Command) -> anyhow::R
                     page_token: page_token.unwrap_or_default(),
                 })
                 .await?;
-            match output {
-                Output::Json => print_json(&serde_json::json!({
-                    "documents": page.documents.iter().map(json::document).collect::<Vec<_>>(),
-                    "next_page_token": page.next_page_token,
-                })),
-                Output::Table => {
-                    println!("{}", render::documents(&page.documents));
-                    if !page.next_page_token.is_empty() {
-                        println!("more: --page-token {}", page.next_page_token);
-                    }
-                }
-            }
-            Ok(ExitCode::SUCCESS)
+            printer.print(
+                || {
+                    serde_json::json!({
+                        "documents": page.documents.iter().map(json::document).collect::<Vec<_>>(),
+                        "next_page_token": page.next_page_token,
+                    })
+                },
+                |layout| {
+                    with_next_page(
+                        render::documents(&page.documents, layout).to_string(),
+                        "--page-token",
+                        &page.next_page_token,
+                    )
+                },
+            )?;
         }
         Command::Export { id, format } => {
-            let format = export_format(format);
             let mut stdout = std::io::stdout().lock();
-            client.export_task(&id, format, |chunk| std::io::Write::write_all(&mut stdout, chunk)).await?;
+            client
+                .export_task(&id, export_format(format), |chunk| std::io::Write::write_all(&mut stdout, chunk))
+                .await?;
             std::io::Write::flush(&mut stdout)?;
-            Ok(ExitCode::SUCCESS)
         }
         Command::Completions { .. } => unreachable!("answered without a server"),
-        Command::Get { id } => {
-            let task = client.get_task(&id).await?;
-            print_task(output, &task);
-            Ok(ExitCode::SUCCESS)
-        }
-        Command::List(args) => list(client, output, args).await,
+        Command::Get { id } => print_task(printer, &client.get_task(&id).await?)?,
         Command::Events { id } => {
             let events = client.task_events(&id).await?;
-            match output {
-                Output::Json => print_json(&Value::Array(events.iter().map(json::event).collect())),
-                Output::Table => println!("{}", render::events(&events)),
-            }
-            Ok(ExitCode::SUCCESS)
+            printer.print(
+                || Value::Array(events.iter().map(json::event).collect()),
+                |layout| render::events(&events, layout).to_string(),
+            )?;
         }
         Command::Health => {
             let serving = client.health().await?;
-            match output {
-                Output::Json => print_json(&serde_json::json!({ "serving": serving })),
-                Output::Table => println!("{}", if serving { "SERVING" } else { "NOT_SERVING" }),
+            printer.print(
+                || serde_json::json!({ "serving": serving }),
+                |_| (if serving { "SERVING" } else { "NOT_SERVING" }).to_owned(),
+            )?;
+            if !serving {
+                return Ok(ExitCode::FAILURE);
             }
-            Ok(if serving { ExitCode::SUCCESS } else { ExitCode::FAILURE })
         }
         Command::Regions => {
             let regions = client.list_regions().await?;
-            match output {
-                Output::Json => print_json(&Value::Array(regions.iter().map(json::region).collect())),
-                Output::Table => println!("{}", render::regions(&regions)),
-            }
-            Ok(ExitCode::SUCCESS)
+            printer.print(
+                || Value::Array(regions.iter().map(json::region).collect()),
+                |layout| render::regions(&regions, layout).to_string(),
+            )?;
         }
         Command::Prefectures { region } => {
             let prefectures = client.list_prefectures(region.as_deref().unwrap_or_default()).await?;
-            match output {
-                Output::Json => print_json(&Value::Array(prefectures.iter().map(json::prefecture).collect())),
-                Output::Table => println!("{}", render::prefectures(&prefectures)),
-            }
-            Ok(ExitCode::SUCCESS)
+            printer.print(
+                || Value::Array(prefectures.iter().map(json::prefecture).collect()),
+                |layout| render::prefectures(&prefectures, layout).to_string(),
+            )?;
         }
     }
+    Ok(ExitCode::SUCCESS)
 }
 
-async fn start(client: &Client, output: Output, args: StartArgs) -> anyhow::Result<ExitCode> {
+async fn start(client: &Client, printer: Printer, args: StartArgs) -> anyhow::Result<ExitCode> {
     let export = args.export_file.map(|file_name| pb::ExportOptions {
         file_name,
         format: args.export_format.map_or(pb::ExportFormat::Unspecified, export_format).into(),
@@ -172,41 +142,57 @@ async fn start(client: &Client, output: Output, args: StartArgs) -> anyhow::Resu
     };
     let task = client.start_task(request).await?;
     if !args.watch {
-        print_task(output, &task);
+        print_task(printer, &task)?;
         return Ok(ExitCode::SUCCESS);
     }
-    if output == Output::Table {
+    if printer.output() == Output::Table {
         eprintln!("task {} started", task.id);
     }
-    watch(client, output, &task.id).await
+    watch(client, printer, &task.id).await
 }
 
 /// Follows a task: a progress bar for people, one JSON line per update for
-/// scripts; then the final task.
-async fn watch(client: &Client, output: Output, id: &str) -> anyhow::Result<ExitCode> {
-    let bar = (output == Output::Table).then(render::Bar::new);
-    let last = client
-        .follow(id, |progress| match &bar {
-            Some(bar) => bar.update(progress),
-            None => println!("{}", json::progress(progress)),
-        })
-        .await;
+/// scripts (and one `{"reconnecting": true, …}` line each time the stream is
+/// being opened again); then the final task. Stops as soon as standard
+/// output cannot be written, without waiting for the task to end.
+async fn watch(client: &Client, printer: Printer, id: &str) -> anyhow::Result<ExitCode> {
+    let bar = (printer.output() == Output::Table).then(Bar::new);
+    let (closed, output_closed) = tokio::sync::oneshot::channel::<std::io::Error>();
+    let mut closed = Some(closed);
+    let followed = client.follow(id, |event| {
+        let written = match (&bar, event) {
+            (Some(bar), FollowEvent::Progress(progress)) => {
+                bar.update(progress);
+                Ok(())
+            }
+            (Some(bar), FollowEvent::Reconnecting { attempt, retry_in, cause }) => {
+                bar.reconnecting(attempt, retry_in, cause);
+                Ok(())
+            }
+            (None, FollowEvent::Progress(progress)) => printer.json_line(&json::progress(progress)),
+            (None, FollowEvent::Reconnecting { attempt, retry_in, cause }) => {
+                printer.json_line(&json::reconnecting(id, attempt, retry_in, cause))
+            }
+        };
+        if let (Err(err), Some(closed)) = (written, closed.take()) {
+            let _ = closed.send(err);
+        }
+    });
+    let last = tokio::select! {
+        last = followed => last.map_err(anyhow::Error::from),
+        Ok(err) = output_closed => Err(anyhow::Error::from(err)),
+    };
     if let Some(bar) = &bar {
         bar.finish();
     }
     let last = last?;
-    if output == Output::Table {
-        print_task(output, &client.get_task(id).await?);
+    if printer.output() == Output::Table {
+        print_task(printer, &client.get_task(id).await?)?;
     }
-    Ok(if last.status() == pb::TaskStatus::Succeeded {
-        ExitCode::SUCCESS
-    } else {
-        debug_assert!(is_terminal(last.status()));
-        ExitCode::from(EXIT_TASK_DID_NOT_SUCCEED)
-    })
+    Ok(Outcome::of_progress(&last).exit_code())
 }
 
-async fn list(client: &Client, output: Output, args: ListArgs) -> anyhow::Result<ExitCode> {
+async fn list(client: &Client, printer: Printer, args: ListArgs) -> anyhow::Result<()> {
     let statuses = args.statuses.iter().map(|s| status(*s) as i32).collect();
     let response = client
         .list_tasks(pb::ListTasksRequest {
@@ -217,19 +203,27 @@ async fn list(client: &Client, output: Output, args: ListArgs) -> anyhow::Result
             ..Default::default()
         })
         .await?;
-    match output {
-        Output::Json => print_json(&serde_json::json!({
-            "tasks": response.tasks.iter().map(json::task).collect::<Vec<_>>(),
-            "next_page_token": response.next_page_token,
-        })),
-        Output::Table => {
-            println!("{}", render::tasks(&response.tasks));
-            if !response.next_page_token.is_empty() {
-                println!("more: scrapectl list --page-token {}", response.next_page_token);
-            }
-        }
+    printer.print(
+        || {
+            serde_json::json!({
+                "tasks": response.tasks.iter().map(json::task).collect::<Vec<_>>(),
+                "next_page_token": response.next_page_token,
+            })
+        },
+        |layout| {
+            let table = render::tasks(&response.tasks, layout).to_string();
+            with_next_page(table, "scrapectl list --page-token", &response.next_page_token)
+        },
+    )?;
+    Ok(())
+}
+
+/// The text of a page, followed by how to ask for the next one, if any.
+fn with_next_page(mut text: String, flag: &str, next_page_token: &str) -> String {
+    if !next_page_token.is_empty() {
+        text.push_str(&format!("\nmore: {flag} {next_page_token}"));
     }
-    Ok(ExitCode::SUCCESS)
+    text
 }
 
 fn status(status: Status) -> pb::TaskStatus {
@@ -250,13 +244,6 @@ fn export_format(format: ExportFormat) -> pb::ExportFormat {
     }
 }
 
-fn print_task(output: Output, task: &pb::Task) {
-    match output {
-        Output::Json => print_json(&json::task(task)),
-        Output::Table => println!("{}", render::task(task)),
-    }
-}
-
-fn print_json(value: &Value) {
-    println!("{}", serde_json::to_string_pretty(value).unwrap_or_else(|_| value.to_string()));
+fn print_task(printer: Printer, task: &pb::Task) -> std::io::Result<()> {
+    printer.print(|| json::task(task), |layout| render::task(task, layout))
 }

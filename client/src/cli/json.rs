@@ -27,6 +27,43 @@ pub fn status_name(status: pb::TaskStatus) -> &'static str {
     }
 }
 
+/// The canonical name of a gRPC code: `INVALID_ARGUMENT`, `UNAVAILABLE`…
+pub fn code_name(code: tonic::Code) -> &'static str {
+    use tonic::Code;
+    match code {
+        Code::Ok => "OK",
+        Code::Cancelled => "CANCELLED",
+        Code::Unknown => "UNKNOWN",
+        Code::InvalidArgument => "INVALID_ARGUMENT",
+        Code::DeadlineExceeded => "DEADLINE_EXCEEDED",
+        Code::NotFound => "NOT_FOUND",
+        Code::AlreadyExists => "ALREADY_EXISTS",
+        Code::PermissionDenied => "PERMISSION_DENIED",
+        Code::ResourceExhausted => "RESOURCE_EXHAUSTED",
+        Code::FailedPrecondition => "FAILED_PRECONDITION",
+        Code::Aborted => "ABORTED",
+        Code::OutOfRange => "OUT_OF_RANGE",
+        Code::Unimplemented => "UNIMPLEMENTED",
+        Code::Internal => "INTERNAL",
+        Code::Unavailable => "UNAVAILABLE",
+        Code::DataLoss => "DATA_LOSS",
+        Code::Unauthenticated => "UNAUTHENTICATED",
+    }
+}
+
+/// The line `watch` prints when the progress stream was cut: it is being
+/// opened again, and the next progress line means it is back.
+pub fn reconnecting(task_id: &str, attempt: u32, retry_in: std::time::Duration, cause: &tonic::Status) -> Value {
+    json!({
+        "task_id": task_id,
+        "reconnecting": true,
+        "attempt": attempt,
+        "retry_in_seconds": retry_in.as_secs_f64(),
+        "code": code_name(cause.code()),
+        "message": cause.message(),
+    })
+}
+
 pub fn progress(p: &pb::Progress) -> Value {
     json!({
         "task_id": p.task_id,
