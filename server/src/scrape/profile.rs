@@ -7,6 +7,9 @@ use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use scraper::Selector;
 use url::Url;
 
+/// Last offset the prefecture profile fetches (101 pages of 10 results).
+pub const DEFAULT_MAX_OFFSET: u32 = 1000;
+
 /// How to search one kind of site and read its result cards.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SiteProfile {
@@ -37,7 +40,7 @@ impl SiteProfile {
             first_page: "/contenu/recherche/(searchtext)/{keyword}?SearchText={keyword}".into(),
             next_page: "/contenu/recherche/(offset)/{offset}/(searchtext)/{keyword}?SearchText={keyword}".into(),
             page_step: 10,
-            max_offset: 1000,
+            max_offset: DEFAULT_MAX_OFFSET,
             // DSFR pages keep their content in <main>; the mega-menu, header
             // and footer are as large as the results.
             content_region: Some(("<main".into(), "</main>".into())),
