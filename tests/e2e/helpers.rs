@@ -361,33 +361,44 @@ pub fn binary(name: &str) -> std::path::PathBuf {
 pub struct ServerProcess {
     pub child: tokio::process::Child,
     pub client: Client,
+    /// The rest of its standard output, kept open so that the server never
+    /// writes into a closed pipe.
+    _stdout: ServerOutput,
+}
+
+/// The lines a `scrape-server` process prints on its standard output.
+pub type ServerOutput = tokio::io::Lines<tokio::io::BufReader<tokio::process::ChildStdout>>;
+
+/// Reads the line `listening on ADDRESS` the server prints once it has
+/// bound its address; returns `http://ADDRESS`.
+pub async fn listening_address(stdout: &mut ServerOutput) -> String {
+    let line = tokio::time::timeout(DEADLINE, stdout.next_line())
+        .await
+        .expect("the server prints its address within the deadline")
+        .expect("the server's standard output")
+        .expect("the server printed its address before it exited");
+    let address = line.strip_prefix("listening on ").unwrap_or_else(|| panic!("not an address line: {line:?}"));
+    format!("http://{address}")
 }
 
 impl ServerProcess {
-    /// Starts the binary on a free port with these extra arguments and waits
-    /// until it answers.
+    /// Starts the binary on a port of its choosing (`--listen` on port 0)
+    /// with these extra arguments, and connects to the address it reports.
     pub async fn spawn(args: &[String]) -> ServerProcess {
-        let port = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port").local_addr().expect("addr").port();
-        let address = format!("http://127.0.0.1:{port}");
-        let child = tokio::process::Command::new(binary("scrape-server"))
-            .arg(format!("--listen=127.0.0.1:{port}"))
+        let mut child = tokio::process::Command::new(binary("scrape-server"))
+            .arg("--listen=127.0.0.1:0")
             .args(args)
             .env("RUST_LOG", "warn")
+            .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::null())
             .kill_on_drop(true)
             .spawn()
             .expect("scrape-server starts");
-        let client = tokio::time::timeout(DEADLINE, async {
-            loop {
-                match Client::connect(&address).await {
-                    Ok(client) if client.list_regions().await.is_ok() => return client,
-                    _ => tokio::time::sleep(Duration::from_millis(50)).await,
-                }
-            }
-        })
-        .await
-        .expect("the server answers within the deadline");
-        ServerProcess { child, client }
+        let stdout = child.stdout.take().expect("a piped standard output");
+        let mut stdout = tokio::io::AsyncBufReadExt::lines(tokio::io::BufReader::new(stdout));
+        let address = listening_address(&mut stdout).await;
+        let client = connect(&address).await;
+        ServerProcess { child, client, _stdout: stdout }
     }
 
     /// Sends a signal (`KILL`, `TERM`) and waits for the process to exit.
