@@ -86,6 +86,7 @@ async fn a_task_started_from_the_form_reaches_100_percent_and_turns_green_withou
     assert_eq!(colour, "rgb(21, 128, 61)", "succeeded is green");
     assert_eq!(app.client.get_task(&id).await.expect("get").status(), TaskStatus::Succeeded);
     browser.close().await;
+    app.stop().await;
 }
 
 async fn a_running_task_is_stopped_with_its_button_then_restarted_and_followed_to_the_end(backend: Backend) {
@@ -147,6 +148,7 @@ async fn a_running_task_is_stopped_with_its_button_then_restarted_and_followed_t
     let items = browser.text(&format!("{} [data-field=items]", row(&task.id))).await;
     assert_eq!(items, site.cards(MORBIHAN, "bovin").len().to_string());
     browser.close().await;
+    app.stop().await;
 }
 
 async fn the_list_filters_by_status_and_finds_tasks_by_prefecture(backend: Backend) {
@@ -206,6 +208,9 @@ async fn the_list_filters_by_status_and_finds_tasks_by_prefecture(backend: Backe
         .await;
     assert_eq!(listed(&browser).await, HashSet::from([finistere.id.clone()]));
     browser.close().await;
+    // Its hanging page would hold the shutdown for its grace period.
+    app.client.stop_task(&running.id).await.expect("stop");
+    app.stop().await;
 }
 
 async fn the_task_page_shows_each_operation_and_the_documents_found_filterable_by_prefecture(backend: Backend) {
@@ -248,6 +253,7 @@ async fn the_task_page_shows_each_operation_and_the_documents_found_filterable_b
     let expected: HashSet<String> = links(&site.cards(FINISTERE, "bovin")).into_iter().collect();
     assert_eq!(shown, expected, "Finistère's documents only");
     browser.close().await;
+    app.stop().await;
 }
 
 async fn a_bad_form_input_shows_its_error_next_to_the_field_and_creates_nothing(backend: Backend) {
@@ -269,6 +275,7 @@ async fn a_bad_form_input_shows_its_error_next_to_the_field_and_creates_nothing(
     let tasks = app.client.list_tasks(pb::ListTasksRequest::default()).await.expect("list");
     assert!(tasks.tasks.is_empty(), "no task was created: {:?}", tasks.tasks);
     browser.close().await;
+    app.stop().await;
 }
 
 on_both_backends!(browser:

@@ -75,6 +75,7 @@ async fn a_grpc_web_call_over_http1_gets_the_task(backend: Backend) {
     // An unknown task: NOT_FOUND, in the headers of a trailers-only answer.
     let response = grpc_web_get_task(&app, "0192e3c4-5b6a-7c8d-9e0f-1a2b3c4d5e6f").await;
     assert_eq!(response.headers()["grpc-status"], "5");
+    app.stop().await;
 }
 
 async fn exports_download_as_files_and_event_streams_end_after_the_task(backend: Backend) {
@@ -112,6 +113,7 @@ async fn exports_download_as_files_and_event_streams_end_after_the_task(backend:
     let conflict = client.post(format!("{}/tasks/{}/stop", app.address, task.id)).send().await.expect("an answer");
     assert_eq!(conflict.status(), 409, "a finished task cannot be stopped");
     assert!(conflict.text().await.expect("a page").contains("already ended"));
+    app.stop().await;
 }
 
 async fn open_event_streams_end_without_holding_the_server_when_it_shuts_down(backend: Backend) {
