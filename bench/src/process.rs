@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use scrape_client::Client;
+use tokio::io::AsyncBufReadExt;
 
 /// A running server.
 pub struct Server {
@@ -14,22 +15,34 @@ pub struct Server {
     pub client: Client,
     /// From spawn to the first SERVING health answer.
     pub startup: Duration,
+    /// The rest of its standard output, kept open so that it never writes
+    /// into a closed pipe.
+    _stdout: tokio::io::Lines<tokio::io::BufReader<tokio::process::ChildStdout>>,
 }
 
 impl Server {
+    /// Starts the server on a port of its choosing (`--listen` on port 0)
+    /// and waits until it serves on the address it reports.
     pub async fn spawn(bin: &Path, args: &[String], log: &Path) -> anyhow::Result<Server> {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
-        let address = format!("http://127.0.0.1:{port}");
         let started = Instant::now();
-        let child = tokio::process::Command::new(bin)
-            .arg(format!("--listen=127.0.0.1:{port}"))
+        let mut child = tokio::process::Command::new(bin)
+            .arg("--listen=127.0.0.1:0")
             .args(args)
             .env("RUST_LOG", "warn")
+            .stdout(std::process::Stdio::piped())
             .stderr(std::fs::File::create(log)?)
             .kill_on_drop(true)
             .spawn()
             .with_context(|| format!("starting {}", bin.display()))?;
-        let deadline = Instant::now() + Duration::from_secs(120);
+        let mut stdout = child.stdout.take().map(|out| tokio::io::BufReader::new(out).lines()).context("stdout")?;
+        let limit = Duration::from_secs(120);
+        let line = tokio::time::timeout(limit, stdout.next_line())
+            .await
+            .with_context(|| format!("the server did not start; see {}", log.display()))??
+            .with_context(|| format!("the server exited; see {}", log.display()))?;
+        let bound = line.strip_prefix("listening on ").with_context(|| format!("not an address line: {line:?}"))?;
+        let address = format!("http://{bound}");
+        let deadline = started + limit;
         let client = loop {
             if let Ok(client) = Client::connect(&address).await
                 && client.health().await.unwrap_or(false)
@@ -39,7 +52,7 @@ impl Server {
             anyhow::ensure!(Instant::now() < deadline, "the server did not start; see {}", log.display());
             tokio::time::sleep(Duration::from_millis(2)).await;
         };
-        Ok(Server { child, address, client, startup: started.elapsed() })
+        Ok(Server { child, address, client, startup: started.elapsed(), _stdout: stdout })
     }
 
     fn pid(&self) -> anyhow::Result<u32> {

@@ -1,5 +1,7 @@
 //! `scrape-server`: configuration → telemetry → serve until SIGINT/SIGTERM.
 
+use std::io::Write as _;
+
 use anyhow::Context;
 
 /// Parsing pages allocates many small nodes from every worker thread at once:
@@ -17,6 +19,11 @@ async fn main() -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
+    // The one line on standard output (logs go to stderr): with `--listen`
+    // on port 0, it tells scripts and tests the port the system chose. A
+    // closed standard output is no reason not to serve.
+    let address = listener.local_addr().context("the listening address")?;
+    let _ = writeln!(std::io::stdout(), "listening on {address}");
     scrape_server::run(config, listener, shutdown_signal()).await?;
     Ok(())
 }

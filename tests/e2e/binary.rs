@@ -1,13 +1,11 @@
 //! The `scrape-server` binary itself: its defaults and its signals.
 
-use std::time::Duration;
-
 use tokio_stream::StreamExt;
 use tonic_health::pb::HealthCheckRequest;
 use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::health_client::HealthClient;
 
-use crate::helpers::{DEADLINE, binary};
+use crate::helpers::{DEADLINE, binary, listening_address};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn with_no_arguments_the_server_serves_on_50051_with_scrape_db_and_stops_on_sigterm() {
@@ -18,21 +16,20 @@ async fn with_no_arguments_the_server_serves_on_50051_with_scrape_db_and_stops_o
         .env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
         .kill_on_drop(true)
+        .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null())
         .spawn()
         .expect("scrape-server starts");
+    let stdout = child.stdout.take().expect("a piped standard output");
+    let mut stdout = tokio::io::AsyncBufReadExt::lines(tokio::io::BufReader::new(stdout));
+    assert_eq!(listening_address(&mut stdout).await, "http://127.0.0.1:50051");
 
-    // Wait for it to serve: the health stream answers once it is up.
-    let channel = tokio::time::timeout(DEADLINE, async {
-        loop {
-            match tonic::transport::Endpoint::from_static("http://127.0.0.1:50051").connect().await {
-                Ok(channel) => return channel,
-                Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
-            }
-        }
-    })
-    .await
-    .expect("the server listens on 127.0.0.1:50051");
+    // The health stream answers once it serves.
+    let channel =
+        tokio::time::timeout(DEADLINE, tonic::transport::Endpoint::from_static("http://127.0.0.1:50051").connect())
+            .await
+            .expect("connected within the deadline")
+            .expect("the server listens on 127.0.0.1:50051");
     let mut health = HealthClient::new(channel);
     let mut watch = health.watch(HealthCheckRequest { service: String::new() }).await.expect("watch").into_inner();
     let first = watch.next().await.expect("a status").expect("ok");

@@ -5,7 +5,7 @@ use std::process::Output;
 use serde_json::Value;
 
 use crate::fixture::{FixtureSite, SiteSpec};
-use crate::helpers::{TestApp, binary};
+use crate::helpers::{Backend, TestApp, binary, on_both_backends};
 
 async fn scrapectl(app: &TestApp, args: &[&str]) -> Output {
     let mut command = tokio::process::Command::new(binary("scrapectl"));
@@ -26,10 +26,9 @@ fn json(output: &Output) -> Value {
     })
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn scrapectl_starts_watches_gets_and_lists_tasks_as_json() {
+async fn scrapectl_starts_watches_gets_and_lists_tasks_as_json(backend: Backend) {
     let site = FixtureSite::start(SiteSpec::standard()).await;
-    let app = TestApp::spawn(&site).await;
+    let app = TestApp::spawn_on(&site, &backend).await;
 
     let out = scrapectl(&app, &["-o", "json", "start", "-k", "bovin,porcin", "-p", "Morbihan", "--watch"]).await;
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
@@ -60,10 +59,9 @@ async fn scrapectl_starts_watches_gets_and_lists_tasks_as_json() {
     app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn scrapectl_explains_a_refused_request_field_by_field() {
+async fn scrapectl_explains_a_refused_request_field_by_field(backend: Backend) {
     let site = FixtureSite::start(SiteSpec::standard()).await;
-    let app = TestApp::spawn(&site).await;
+    let app = TestApp::spawn_on(&site, &backend).await;
     let out = scrapectl(&app, &["start", "-k", "bovin", "-p", "Atlantide"]).await;
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -75,10 +73,9 @@ async fn scrapectl_explains_a_refused_request_field_by_field() {
     app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn scrapectl_manages_tasks_and_reads_their_results() {
+async fn scrapectl_manages_tasks_and_reads_their_results(backend: Backend) {
     let site = FixtureSite::start(SiteSpec::standard()).await;
-    let app = TestApp::spawn(&site).await;
+    let app = TestApp::spawn_on(&site, &backend).await;
     let task = app.start(&["56", "29"], &["bovin"]).await;
     app.progress_until_end(&task.id).await;
 
@@ -114,3 +111,9 @@ async fn scrapectl_manages_tasks_and_reads_their_results() {
     assert!(String::from_utf8_lossy(&completions.stdout).contains("scrapectl"));
     app.stop().await;
 }
+
+on_both_backends!(
+    scrapectl_starts_watches_gets_and_lists_tasks_as_json,
+    scrapectl_explains_a_refused_request_field_by_field,
+    scrapectl_manages_tasks_and_reads_their_results
+);

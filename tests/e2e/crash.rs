@@ -2,14 +2,13 @@
 //! losing its database.
 
 use std::collections::{HashMap, HashSet};
-use std::time::Duration;
 
 use scrape_client::pb::{self, TaskStatus};
 use scrape_server::store::{DatabaseUrl, PoolConfig, Store};
 use tokio_stream::StreamExt;
 
 use crate::fixture::{Fault, FixtureSite, SiteSpec};
-use crate::helpers::ServerProcess;
+use crate::helpers::{Backend, ServerProcess, on_both_backends};
 
 const PREFECTURES: [(&str, &str); 3] =
     [("56", "www.morbihan.gouv.fr"), ("29", "www.finistere.gouv.fr"), ("2A", "www.corse-du-sud.gouv.fr")];
@@ -25,6 +24,9 @@ fn server_args(site: &FixtureSite, database_url: &str) -> Vec<String> {
         "--per-host-delay-ms=0".into(),
         "--retries=0".into(),
         "--shutdown-grace-secs=1".into(),
+        // On PostgreSQL, a killed server's task is taken over once its lease
+        // expires (on SQLite, the next server takes it at start-up).
+        "--lease-secs=2".into(),
     ]
 }
 
@@ -69,17 +71,18 @@ async fn wait_for(client: &scrape_client::Client, id: &str, condition: impl Fn(&
     .expect("within the deadline")
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_server_killed_mid_task_resumes_on_restart_without_refetching_or_counting_twice() {
+async fn a_server_killed_mid_task_resumes_on_restart_without_refetching_or_counting_twice(backend: Backend) {
     let site = FixtureSite::start(SiteSpec::standard()).await;
-    // Slow pages, so that the kill lands mid-task.
-    site.set_default_fault(Some(Fault::Delay(Duration::from_millis(150))));
+    // One operation is held on its second page, so that the kill lands
+    // mid-task: five operations recorded, one under way.
+    let held = site.hold(&FixtureSite::page_path("www.corse-du-sud.gouv.fr", "porcin", 2));
     let dir = tempfile::tempdir().expect("dir");
-    let url = format!("sqlite://{}", dir.path().join("crash.db").display());
+    let (url, database) = backend.fresh_url(dir.path()).await;
 
     let server = ServerProcess::spawn(&server_args(&site, &url)).await;
     let task = server.client.start_task(start_request()).await.expect("start");
-    wait_for(&server.client, &task.id, |p| p.completed_operations >= 2).await;
+    held.wait_until_reached(1).await;
+    wait_for(&server.client, &task.id, |p| p.completed_operations == 5).await;
     let status = server.signal("KILL").await;
     assert!(!status.success(), "killed, not exited");
 
@@ -89,7 +92,7 @@ async fn a_server_killed_mid_task_resumes_on_restart_without_refetching_or_count
     let stored = store.task(id).await.expect("read").expect("the task survived");
     assert_eq!(stored.status, scrape_server::domain::TaskStatus::Running);
     let recorded = store.recorded_operations(id).await.expect("operations");
-    assert!(!recorded.is_empty() && recorded.len() < 6, "killed mid-task: {} recorded", recorded.len());
+    assert_eq!(recorded.len(), 5, "killed mid-task");
     drop(store);
     let hits_before: HashMap<String, usize> = recorded
         .iter()
@@ -97,7 +100,7 @@ async fn a_server_killed_mid_task_resumes_on_restart_without_refetching_or_count
         .map(|path| (path.clone(), site.hits(&path)))
         .collect();
 
-    site.set_default_fault(None);
+    held.release();
     let server = ServerProcess::spawn(&server_args(&site, &url)).await;
     let last = server.client.follow(&task.id, |_| {}).await.expect("follow");
     assert_eq!(last.status(), TaskStatus::Succeeded);
@@ -125,15 +128,17 @@ async fn a_server_killed_mid_task_resumes_on_restart_without_refetching_or_count
     let kinds: Vec<_> = server.client.task_events(&task.id).await.expect("events").iter().map(|e| e.kind()).collect();
     assert!(kinds.contains(&pb::TaskEventKind::Resumed), "{kinds:?}");
     server.signal("TERM").await;
+    if let Some(database) = database {
+        database.drop_now().await;
+    }
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn sigterm_ends_streams_cleanly_and_leaves_running_tasks_to_resume_not_failed() {
+async fn sigterm_ends_streams_cleanly_and_leaves_running_tasks_to_resume_not_failed(backend: Backend) {
     let site = FixtureSite::start(SiteSpec::standard()).await;
     let stuck = FixtureSite::page_path("www.corse-du-sud.gouv.fr", "porcin", 2);
     site.set_fault(&stuck, Fault::Hang);
     let dir = tempfile::tempdir().expect("dir");
-    let url = format!("sqlite://{}", dir.path().join("term.db").display());
+    let (url, database) = backend.fresh_url(dir.path()).await;
 
     let server = ServerProcess::spawn(&server_args(&site, &url)).await;
     let task = server.client.start_task(start_request()).await.expect("start");
@@ -168,4 +173,12 @@ async fn sigterm_ends_streams_cleanly_and_leaves_running_tasks_to_resume_not_fai
     let summary = server.client.get_task(&task.id).await.expect("get").summary.expect("summary");
     assert_eq!((summary.items_found, summary.new_documents), expected_totals(&site));
     server.signal("TERM").await;
+    if let Some(database) = database {
+        database.drop_now().await;
+    }
 }
+
+on_both_backends!(
+    a_server_killed_mid_task_resumes_on_restart_without_refetching_or_counting_twice,
+    sigterm_ends_streams_cleanly_and_leaves_running_tasks_to_resume_not_failed
+);

@@ -6,12 +6,11 @@ mod browser;
 mod http;
 
 use std::collections::HashSet;
-use std::time::Duration;
 
 use scrape_client::pb::{self, TaskStatus};
 
 use crate::fixture::{Fault, FixtureSite, SiteSpec, links};
-use crate::helpers::TestApp;
+use crate::helpers::{Backend, TestApp, on_both_backends};
 use browser::Browser;
 
 const MORBIHAN: &str = "www.morbihan.gouv.fr";
@@ -51,13 +50,12 @@ async fn finished(app: &TestApp, task: &pb::Task) -> pb::Progress {
     end.last().cloned().expect("a final state")
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_task_started_from_the_form_reaches_100_percent_and_turns_green_without_a_reload() {
+async fn a_task_started_from_the_form_reaches_100_percent_and_turns_green_without_a_reload(backend: Backend) {
     let site = FixtureSite::start(SiteSpec::standard()).await;
-    // Slow pages keep the task running for seconds after the form is sent.
-    site.set_default_fault(Some(Fault::Delay(Duration::from_millis(1000))));
-    let app = TestApp::spawn(&site).await;
-    let Some(browser) = Browser::open("dashboard start form", &app).await else { return };
+    // Every page is held: the task runs until the test lets it finish.
+    let pages = site.hold_all();
+    let app = TestApp::spawn_on(&site, &backend).await;
+    let browser = Browser::open(&app).await;
 
     browser.goto("/tasks/new").await;
     browser.fill("#keywords", "bovin, porcin").await;
@@ -71,11 +69,10 @@ async fn a_task_started_from_the_form_reaches_100_percent_and_turns_green_withou
     let id = id.as_str().expect("a task id").to_owned();
     let task = app.client.get_task(&id).await.expect("the form created the task");
     assert_eq!(task.parameters.expect("parameters").target_prefectures, ["2A", "56"]);
-    let shown = browser
-        .eval(&format!("return document.querySelector('[data-task=\"{id}\"] [data-field=status]').textContent;"))
-        .await;
-    assert!(shown == "pending" || shown == "running", "the task is still under way when its page opens: {shown}");
+    pages.wait_until_reached(1).await;
+    browser.wait_until("the badge shows the task running", &badge_is(&id, "running")).await;
 
+    pages.release();
     browser.wait_until("the progress bar reaches 100%", &bar_is(&id, 100)).await;
     browser.wait_until("the badge turns green", &badge_is(&id, "succeeded")).await;
     browser
@@ -89,16 +86,16 @@ async fn a_task_started_from_the_form_reaches_100_percent_and_turns_green_withou
     assert_eq!(colour, "rgb(21, 128, 61)", "succeeded is green");
     assert_eq!(app.client.get_task(&id).await.expect("get").status(), TaskStatus::Succeeded);
     browser.close().await;
+    app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_running_task_is_stopped_with_its_button_then_restarted_and_followed_to_the_end() {
+async fn a_running_task_is_stopped_with_its_button_then_restarted_and_followed_to_the_end(backend: Backend) {
     let site = FixtureSite::start(SiteSpec::standard()).await;
     site.set_default_fault(Some(Fault::Hang));
-    let app = TestApp::spawn(&site).await;
+    let app = TestApp::spawn_on(&site, &backend).await;
     let task = app.start(&["Morbihan"], &["bovin"]).await;
     app.wait_for(&task.id, |p| p.status() == TaskStatus::Running).await;
-    let Some(browser) = Browser::open("dashboard stop and restart", &app).await else { return };
+    let browser = Browser::open(&app).await;
 
     browser.goto("/").await;
     browser.wait_until("the task shows running", &badge_is(&task.id, "running")).await;
@@ -119,8 +116,10 @@ async fn a_running_task_is_stopped_with_its_button_then_restarted_and_followed_t
         1
     );
 
-    // Restarted, it runs (slowly) to the end, followed live.
-    site.set_default_fault(Some(Fault::Delay(Duration::from_millis(700))));
+    // Restarted, it runs to the end, followed live: its pages are held
+    // until the list shows it running.
+    site.set_default_fault(None);
+    let pages = site.hold_all();
     browser.mark_document().await;
     browser.click_and_confirm(&format!("{} button.restart", row(&task.id))).await;
     browser
@@ -134,6 +133,9 @@ async fn a_running_task_is_stopped_with_its_button_then_restarted_and_followed_t
         )
         .await;
     browser.mark_document().await;
+    pages.wait_until_reached(1).await;
+    browser.wait_until("the restarted task shows running", &badge_is(&task.id, "running")).await;
+    pages.release();
     browser.wait_until("the restarted task turns green", &badge_is(&task.id, "succeeded")).await;
     browser.wait_until("its bar is full", &bar_is(&task.id, 100)).await;
     browser
@@ -146,10 +148,10 @@ async fn a_running_task_is_stopped_with_its_button_then_restarted_and_followed_t
     let items = browser.text(&format!("{} [data-field=items]", row(&task.id))).await;
     assert_eq!(items, site.cards(MORBIHAN, "bovin").len().to_string());
     browser.close().await;
+    app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn the_list_filters_by_status_and_finds_tasks_by_prefecture() {
+async fn the_list_filters_by_status_and_finds_tasks_by_prefecture(backend: Backend) {
     let site = FixtureSite::start(SiteSpec::standard()).await;
     site.set_fault(&FixtureSite::page_path(CORSE_DU_SUD, "porcin", 1), Fault::Hang);
     site.set_fault(&FixtureSite::page_path(CORSE_DU_SUD, "bovin", 1), Fault::Hang);
@@ -157,7 +159,7 @@ async fn the_list_filters_by_status_and_finds_tasks_by_prefecture() {
         &FixtureSite::page_path(FINISTERE, "porcin", 1),
         Fault::Status { status: 500, times: 1000, retry_after: None },
     );
-    let app = TestApp::spawn(&site).await;
+    let app = TestApp::spawn_on(&site, &backend).await;
     let morbihan = app.start(&["56"], &["bovin"]).await;
     let finistere = app.start(&["29"], &["bovin"]).await;
     let failed = app.start(&["29"], &["porcin"]).await;
@@ -170,7 +172,7 @@ async fn the_list_filters_by_status_and_finds_tasks_by_prefecture() {
     // Two of its three operations end; the third hangs: running at 66%.
     let running = app.start(&["56", "29", "2A"], &["bovin"]).await;
     app.wait_for(&running.id, |p| p.completed_operations == 2).await;
-    let Some(browser) = Browser::open("dashboard filters", &app).await else { return };
+    let browser = Browser::open(&app).await;
 
     browser.goto("/").await;
     browser.wait_until("all five tasks are listed", "document.querySelectorAll('tr[data-task]').length === 5").await;
@@ -206,15 +208,17 @@ async fn the_list_filters_by_status_and_finds_tasks_by_prefecture() {
         .await;
     assert_eq!(listed(&browser).await, HashSet::from([finistere.id.clone()]));
     browser.close().await;
+    // Its hanging page would hold the shutdown for its grace period.
+    app.client.stop_task(&running.id).await.expect("stop");
+    app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn the_task_page_shows_each_operation_and_the_documents_found_filterable_by_prefecture() {
+async fn the_task_page_shows_each_operation_and_the_documents_found_filterable_by_prefecture(backend: Backend) {
     let site = FixtureSite::start(SiteSpec::standard()).await;
-    let app = TestApp::spawn(&site).await;
+    let app = TestApp::spawn_on(&site, &backend).await;
     let task = app.start(&["56", "29", "2A"], &["bovin", "porcin"]).await;
     finished(&app, &task).await;
-    let Some(browser) = Browser::open("dashboard task page", &app).await else { return };
+    let browser = Browser::open(&app).await;
 
     browser.goto(&format!("/tasks/{}", task.id)).await;
     assert_eq!(browser.count("table.operations tbody tr").await, 6);
@@ -249,13 +253,13 @@ async fn the_task_page_shows_each_operation_and_the_documents_found_filterable_b
     let expected: HashSet<String> = links(&site.cards(FINISTERE, "bovin")).into_iter().collect();
     assert_eq!(shown, expected, "Finistère's documents only");
     browser.close().await;
+    app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_bad_form_input_shows_its_error_next_to_the_field_and_creates_nothing() {
+async fn a_bad_form_input_shows_its_error_next_to_the_field_and_creates_nothing(backend: Backend) {
     let site = FixtureSite::start(SiteSpec::standard()).await;
-    let app = TestApp::spawn(&site).await;
-    let Some(browser) = Browser::open("dashboard form errors", &app).await else { return };
+    let app = TestApp::spawn_on(&site, &backend).await;
+    let browser = Browser::open(&app).await;
 
     browser.goto("/tasks/new").await;
     browser.fill("#keywords", " , porcin").await;
@@ -271,4 +275,13 @@ async fn a_bad_form_input_shows_its_error_next_to_the_field_and_creates_nothing(
     let tasks = app.client.list_tasks(pb::ListTasksRequest::default()).await.expect("list");
     assert!(tasks.tasks.is_empty(), "no task was created: {:?}", tasks.tasks);
     browser.close().await;
+    app.stop().await;
 }
+
+on_both_backends!(browser:
+    a_task_started_from_the_form_reaches_100_percent_and_turns_green_without_a_reload,
+    a_running_task_is_stopped_with_its_button_then_restarted_and_followed_to_the_end,
+    the_list_filters_by_status_and_finds_tasks_by_prefecture,
+    the_task_page_shows_each_operation_and_the_documents_found_filterable_by_prefecture,
+    a_bad_form_input_shows_its_error_next_to_the_field_and_creates_nothing
+);

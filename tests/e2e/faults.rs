@@ -5,23 +5,19 @@
 use std::time::Duration;
 
 use scrape_client::pb::{self, TaskStatus};
+use scrape_server::scrape::fetch::DEFAULT_MAX_REDIRECTS;
 
 use crate::fixture::{Fault, FixtureSite, SiteSpec};
-use crate::helpers::{Backend, TestApp};
+use crate::helpers::{Backend, TestApp, on_both_backends};
 
 const MORBIHAN: &str = "www.morbihan.gouv.fr";
 const FINISTERE: &str = "www.finistere.gouv.fr";
-
-async fn app_with(site: &FixtureSite, tune: impl FnOnce(&mut scrape_server::config::Config)) -> TestApp {
-    TestApp::spawn_tuned(site, &Backend::Sqlite, tune).await
-}
 
 fn page(domain: &str, keyword: &str, n: usize) -> String {
     FixtureSite::page_path(domain, keyword, n)
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn transient_failures_are_retried_until_the_page_answers() {
+async fn transient_failures_are_retried_until_the_page_answers(backend: Backend) {
     let site = FixtureSite::start(SiteSpec::standard()).await;
     let status = |status, times| Fault::Status { status, times, retry_after: None };
     site.set_fault(&page(MORBIHAN, "bovin", 1), status(503, 2));
@@ -32,7 +28,7 @@ async fn transient_failures_are_retried_until_the_page_answers() {
         Fault::Status { status: 429, times: 1, retry_after: Some("1".into()) },
     );
     site.set_fault(&page(MORBIHAN, "porcin", 2), status(500, 3));
-    let app = app_with(&site, |c| c.retries = 3).await;
+    let app = TestApp::spawn_tuned(&site, &backend, |c| c.retries = 3).await;
 
     let task = app.start(&["56"], &["bovin", "porcin"]).await;
     let end = app.progress_until_end(&task.id).await;
@@ -54,12 +50,11 @@ async fn transient_failures_are_retried_until_the_page_answers() {
     app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_client_error_is_not_retried_and_fails_only_its_operation() {
+async fn a_client_error_is_not_retried_and_fails_only_its_operation(backend: Backend) {
     let site = FixtureSite::start(SiteSpec::standard()).await;
     let gone = page(FINISTERE, "bovin", 1);
     site.set_fault(&gone, Fault::Status { status: 404, times: usize::MAX, retry_after: None });
-    let app = app_with(&site, |c| c.retries = 3).await;
+    let app = TestApp::spawn_tuned(&site, &backend, |c| c.retries = 3).await;
 
     let task = app.start(&["56", "29"], &["bovin"]).await;
     let end = app.progress_until_end(&task.id).await;
@@ -79,11 +74,10 @@ async fn a_client_error_is_not_retried_and_fails_only_its_operation() {
     app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_task_whose_every_operation_fails_is_failed_with_a_summary_error() {
+async fn a_task_whose_every_operation_fails_is_failed_with_a_summary_error(backend: Backend) {
     let site = FixtureSite::start(SiteSpec::standard()).await;
     site.set_default_fault(Some(Fault::Status { status: 500, times: usize::MAX, retry_after: None }));
-    let app = app_with(&site, |c| c.retries = 1).await;
+    let app = TestApp::spawn_tuned(&site, &backend, |c| c.retries = 1).await;
     let task = app.start(&["56", "29"], &["bovin"]).await;
     let end = app.progress_until_end(&task.id).await;
     assert_eq!(end.last().map(|p| p.status()), Some(TaskStatus::Failed));
@@ -95,13 +89,12 @@ async fn a_task_whose_every_operation_fails_is_failed_with_a_summary_error() {
     app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn oversized_truncated_and_endlessly_redirected_pages_fail_their_operation() {
+async fn oversized_truncated_and_endlessly_redirected_pages_fail_their_operation(backend: Backend) {
     let site = FixtureSite::start(SiteSpec::standard()).await;
     site.set_fault(&page(MORBIHAN, "bovin", 1), Fault::Oversized(3 * 1024 * 1024));
     site.set_fault(&page(MORBIHAN, "porcin", 1), Fault::Truncated);
     site.set_fault(&page(FINISTERE, "bovin", 1), Fault::RedirectLoop);
-    let app = app_with(&site, |c| {
+    let app = TestApp::spawn_tuned(&site, &backend, |c| {
         c.retries = 1;
         c.max_page_bytes = 1024 * 1024;
     })
@@ -120,16 +113,19 @@ async fn oversized_truncated_and_endlessly_redirected_pages_fail_their_operation
     assert_eq!(error("29", "porcin"), "");
     assert_eq!(site.hits(&page(MORBIHAN, "bovin", 1)), 1, "too large is not retried");
     assert_eq!(site.hits(&page(MORBIHAN, "porcin", 1)), 2, "a cut connection is retried");
-    assert_eq!(site.hits(&page(FINISTERE, "bovin", 1)), 6, "the first request and five redirects, no retry");
+    assert_eq!(
+        site.hits(&page(FINISTERE, "bovin", 1)),
+        DEFAULT_MAX_REDIRECTS + 1,
+        "the first request and every redirect allowed, no retry"
+    );
     app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_page_that_never_answers_times_out_and_is_retried() {
+async fn a_page_that_never_answers_times_out_and_is_retried(backend: Backend) {
     let site = FixtureSite::start(SiteSpec::standard()).await;
     let stuck = page(FINISTERE, "bovin", 1);
     site.set_fault(&stuck, Fault::Hang);
-    let app = app_with(&site, |c| {
+    let app = TestApp::spawn_tuned(&site, &backend, |c| {
         c.retries = 1;
         c.request_timeout_secs = 1;
     })
@@ -142,12 +138,13 @@ async fn a_page_that_never_answers_times_out_and_is_retried() {
     app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn pages_in_another_charset_or_compressed_are_decoded() {
+async fn pages_in_another_charset_or_compressed_are_decoded(backend: Backend) {
     let site = FixtureSite::start(SiteSpec::standard()).await;
     site.set_fault(&page(MORBIHAN, "bovin", 1), Fault::Windows1252);
     site.set_fault(&page(MORBIHAN, "bovin", 2), Fault::Gzip);
-    let app = app_with(&site, |c| c.user_agent = "veille-icpe/1.0 (+mailto:veille@example.org)".into()).await;
+    let app =
+        TestApp::spawn_tuned(&site, &backend, |c| c.user_agent = "veille-icpe/1.0 (+mailto:veille@example.org)".into())
+            .await;
     let task = app.start(&["56"], &["bovin"]).await;
     app.progress_until_end(&task.id).await;
 
@@ -162,13 +159,13 @@ async fn pages_in_another_charset_or_compressed_are_decoded() {
     app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn requests_to_one_host_keep_the_configured_delay_and_concurrency() {
+async fn requests_to_one_host_keep_the_configured_delay_and_concurrency(backend: Backend) {
     let site = FixtureSite::start(SiteSpec::standard()).await;
-    let app = app_with(&site, |c| {
+    let delay = Duration::from_millis(40);
+    let app = TestApp::spawn_tuned(&site, &backend, |c| {
         c.concurrency = 16;
         c.per_host_concurrency = 2;
-        c.per_host_delay_ms = 40;
+        c.per_host_delay_ms = delay.as_millis() as u64;
     })
     .await;
     let task = app.start(&["56", "29", "2A"], &["bovin", "porcin"]).await;
@@ -176,23 +173,38 @@ async fn requests_to_one_host_keep_the_configured_delay_and_concurrency() {
     // Every domain is on the one fixture host.
     let hits = site.requests();
     assert_eq!(hits.len(), 4 + 2 + 2 + 1 + 3 + 5);
-    let gaps: Vec<Duration> = hits.windows(2).map(|w| w[1].at - w[0].at).collect();
-    let shortest = gaps.iter().min().expect("gaps");
-    // The site sees arrivals; allow the loopback's scheduling noise.
-    assert!(*shortest >= Duration::from_millis(35), "two requests {shortest:?} apart");
+    // Requests started at least `delay` apart span at least that much per
+    // gap from the first to the last, however loaded the machine is.
+    let span = hits[hits.len() - 1].at - hits[0].at;
+    let paced = delay * (hits.len() as u32 - 1);
+    assert!(span >= paced, "{} requests over {span:?}, less than {paced:?}", hits.len());
     assert!(site.max_in_flight() <= 2);
     app.stop().await;
 
-    // Without a delay, the per-host limit is reached and never exceeded.
+    // Without a delay, the per-host limit is reached and never exceeded:
+    // the pages are held until every operation is under way.
     let site = FixtureSite::start(SiteSpec::standard()).await;
-    site.set_default_fault(Some(Fault::Delay(Duration::from_millis(100))));
-    let app = app_with(&site, |c| {
+    let pages = site.hold_all();
+    let app = TestApp::spawn_tuned(&site, &backend, |c| {
         c.concurrency = 16;
         c.per_host_concurrency = 3;
     })
     .await;
     let task = app.start(&["56", "29", "2A"], &["bovin", "porcin"]).await;
+    app.wait_for(&task.id, |p| p.in_flight_operations == 6).await;
+    pages.wait_until_reached(3).await;
+    pages.release();
     app.progress_until_end(&task.id).await;
     assert_eq!(site.max_in_flight(), 3);
     app.stop().await;
 }
+
+on_both_backends!(
+    transient_failures_are_retried_until_the_page_answers,
+    a_client_error_is_not_retried_and_fails_only_its_operation,
+    a_task_whose_every_operation_fails_is_failed_with_a_summary_error,
+    oversized_truncated_and_endlessly_redirected_pages_fail_their_operation,
+    a_page_that_never_answers_times_out_and_is_retried,
+    pages_in_another_charset_or_compressed_are_decoded,
+    requests_to_one_host_keep_the_configured_delay_and_concurrency
+);

@@ -2,13 +2,14 @@
 //! on port 0: DSFR result cards over a known number of pages per site and
 //! keyword, with the irregularities of the real sites (relative and absolute
 //! links, missing descriptions and dates, entities, odd whitespace, three
-//! date formats) and pages that can be made to hang.
+//! date formats), pages that can be made to misbehave, and pages held
+//! until the test releases them.
 
 use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use chrono::Datelike;
 use percent_encoding::percent_decode_str;
@@ -66,8 +67,6 @@ pub enum Fault {
     /// Answers `status` (with this `Retry-After`, if any) to the next
     /// `times` requests, then normally.
     Status { status: u16, times: usize, retry_after: Option<String> },
-    /// Answers normally after a delay.
-    Delay(Duration),
     /// Announces a body longer than it sends, then closes the connection.
     Truncated,
     /// Answers a body of this many bytes.
@@ -80,6 +79,53 @@ pub enum Fault {
     RedirectLoop,
     /// Serves the page gzip-compressed when the client accepts it.
     Gzip,
+}
+
+/// Holds the requests for some paths until the test releases them: a page
+/// that stays loading exactly as long as the test needs a task to run.
+/// Requests that reach a released gate pass at once.
+#[derive(Debug, Clone)]
+pub struct Gate(Arc<tokio::sync::watch::Sender<GateState>>);
+
+#[derive(Debug, Clone, Copy, Default)]
+struct GateState {
+    /// Requests that reached the gate: held, or let through after the release.
+    reached: usize,
+    released: bool,
+}
+
+impl Gate {
+    fn new() -> Gate {
+        Gate(Arc::new(tokio::sync::watch::Sender::new(GateState::default())))
+    }
+
+    /// Waits until `n` requests have reached the gate (and, before the
+    /// release, are held there, in flight).
+    pub async fn wait_until_reached(&self, n: usize) {
+        let mut state = self.0.subscribe();
+        tokio::time::timeout(crate::helpers::DEADLINE, state.wait_for(|s| s.reached >= n))
+            .await
+            .unwrap_or_else(|_| panic!("{n} request(s) at the gate within the deadline, not {}", self.reached()))
+            .expect("the gate");
+    }
+
+    /// Requests that reached the gate so far.
+    pub fn reached(&self) -> usize {
+        self.0.borrow().reached
+    }
+
+    /// Lets the held requests, and every later one, through.
+    pub fn release(&self) {
+        self.0.send_modify(|s| s.released = true);
+    }
+
+    /// Counts a request in, and returns once the gate is released.
+    async fn pass(&self) {
+        self.0.send_modify(|s| s.reached += 1);
+        let mut state = self.0.subscribe();
+        // The gate holds the sender: the wait ends at the release, not before.
+        let _ = state.wait_for(|s| s.released).await;
+    }
 }
 
 /// One request as the fixture saw it.
@@ -103,6 +149,9 @@ struct State {
     faults: Mutex<HashMap<String, Fault>>,
     /// The fault of every path without one of its own.
     default_fault: Mutex<Option<Fault>>,
+    gates: Mutex<HashMap<String, Gate>>,
+    /// The gate of every path without one of its own.
+    default_gate: Mutex<Option<Gate>>,
     traffic: Mutex<Traffic>,
 }
 
@@ -130,6 +179,8 @@ impl FixtureSite {
             cards,
             faults: Mutex::new(HashMap::new()),
             default_fault: Mutex::new(None),
+            gates: Mutex::new(HashMap::new()),
+            default_gate: Mutex::new(None),
             traffic: Mutex::new(Traffic::default()),
         });
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind the fixture site");
@@ -186,6 +237,21 @@ impl FixtureSite {
     /// Makes a path answer normally again.
     pub fn clear_fault(&self, path: &str) {
         self.state.faults.lock().expect("faults").remove(path);
+    }
+
+    /// Holds the requests for `path` (counted in flight) until the gate is
+    /// released; then they are answered as usual, faults included.
+    pub fn hold(&self, path: &str) -> Gate {
+        let gate = Gate::new();
+        self.state.gates.lock().expect("gates").insert(path.to_owned(), gate.clone());
+        gate
+    }
+
+    /// Holds the requests for every path without a gate of its own.
+    pub fn hold_all(&self) -> Gate {
+        let gate = Gate::new();
+        *self.state.default_gate.lock().expect("gate") = Some(gate.clone());
+        gate
     }
 
     /// Every request received so far.
@@ -250,6 +316,13 @@ async fn serve_connection(state: Arc<State>, stream: TcpStream) {
         traffic.max_in_flight = traffic.max_in_flight.max(traffic.in_flight);
         InFlight(state.clone())
     };
+    let gate = {
+        let gates = state.gates.lock().expect("gates");
+        gates.get(&path).cloned().or_else(|| state.default_gate.lock().expect("gate").clone())
+    };
+    if let Some(gate) = gate {
+        gate.pass().await;
+    }
     let fault = take_fault(&state, &path);
     let page = || {
         let (domain, keyword, offset) = parse_path(&path)?;
@@ -281,27 +354,22 @@ async fn serve_connection(state: Arc<State>, stream: TcpStream) {
             bytes.extend_from_slice(&body.as_bytes()[..body.len() / 2]);
             bytes
         }
-        other => {
-            if let Some(Fault::Delay(delay)) = other {
-                tokio::time::sleep(delay).await;
-            }
-            match page() {
-                None => response(404, html_type, "", "<h1>Page introuvable</h1>".as_bytes()),
-                Some(html) => match other {
-                    Some(Fault::Windows1252) => {
-                        let (encoded, _, _) = encoding_rs::WINDOWS_1252.encode(&html);
-                        response(200, "text/html; charset=windows-1252", "", &encoded)
-                    }
-                    Some(Fault::Gzip) if headers.get("accept-encoding").is_some_and(|e| e.contains("gzip")) => {
-                        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-                        std::io::Write::write_all(&mut encoder, html.as_bytes()).expect("gzip");
-                        let body = encoder.finish().expect("gzip");
-                        response(200, html_type, "Content-Encoding: gzip\r\n", &body)
-                    }
-                    _ => response(200, html_type, "", html.as_bytes()),
-                },
-            }
-        }
+        other => match page() {
+            None => response(404, html_type, "", "<h1>Page introuvable</h1>".as_bytes()),
+            Some(html) => match other {
+                Some(Fault::Windows1252) => {
+                    let (encoded, _, _) = encoding_rs::WINDOWS_1252.encode(&html);
+                    response(200, "text/html; charset=windows-1252", "", &encoded)
+                }
+                Some(Fault::Gzip) if headers.get("accept-encoding").is_some_and(|e| e.contains("gzip")) => {
+                    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+                    std::io::Write::write_all(&mut encoder, html.as_bytes()).expect("gzip");
+                    let body = encoder.finish().expect("gzip");
+                    response(200, html_type, "Content-Encoding: gzip\r\n", &body)
+                }
+                _ => response(200, html_type, "", html.as_bytes()),
+            },
+        },
     };
     // The request stops counting as in flight once its answer is ready: the
     // client may send its next request as soon as it has read this one,

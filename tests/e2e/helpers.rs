@@ -1,5 +1,6 @@
 //! Starting real servers for tests: `scrape_server::run` on port 0 with its
-//! own SQLite file, and the real client crate connected to it.
+//! own SQLite file or PostgreSQL database, `scrape-server` processes on the
+//! port they report, and the real client crate connected to them.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -37,25 +38,11 @@ pub enum Backend {
 }
 
 impl Backend {
-    /// The PostgreSQL backend when `SCRAPE_TEST_POSTGRES_URL` is set. Without
-    /// it the test is skipped, loudly, unless `SCRAPE_REQUIRE_POSTGRES` says
-    /// it must run (as in CI).
-    pub fn postgres(test: &str) -> Option<Backend> {
-        match std::env::var("SCRAPE_TEST_POSTGRES_URL") {
-            Ok(url) if !url.trim().is_empty() => Some(Backend::Postgres(url)),
-            _ if std::env::var_os("SCRAPE_REQUIRE_POSTGRES").is_some() => {
-                panic!("SCRAPE_REQUIRE_POSTGRES is set but SCRAPE_TEST_POSTGRES_URL is not: {test} cannot run")
-            }
-            _ => {
-                // Written past the test harness's capture, so that it shows.
-                let _ = std::io::Write::write_all(
-                    &mut std::io::stderr(),
-                    format!("SKIPPED {test} on PostgreSQL: set SCRAPE_TEST_POSTGRES_URL=postgres://… to run it\n")
-                        .as_bytes(),
-                );
-                None
-            }
-        }
+    /// The PostgreSQL server of `SCRAPE_TEST_POSTGRES_URL`. Only tests built
+    /// with that variable set (cfg `scrape_postgres`, see build.rs) run;
+    /// without it they are reported as ignored.
+    pub fn postgres() -> Backend {
+        Backend::Postgres(postgres_admin_url())
     }
 
     /// A database URL of its own for one server (or several sharing it).
@@ -99,6 +86,17 @@ impl PostgresDatabase {
                 .execute(&mut conn)
                 .await;
         }
+    }
+}
+
+/// The admin URL of the PostgreSQL server the tests create their databases on.
+pub fn postgres_admin_url() -> String {
+    match std::env::var("SCRAPE_TEST_POSTGRES_URL") {
+        Ok(url) if !url.trim().is_empty() => url,
+        _ => panic!(
+            "this test was built to run on PostgreSQL (SCRAPE_TEST_POSTGRES_URL was set for the build) \
+             but SCRAPE_TEST_POSTGRES_URL is not set now"
+        ),
     }
 }
 
@@ -250,8 +248,35 @@ impl Drop for TestApp {
 }
 
 /// Runs each listed scenario (`async fn name(backend: Backend)`) as two
-/// tests: `on_sqlite::name` and `on_postgres::name`.
+/// tests: `on_sqlite::name` and `on_postgres::name`. The PostgreSQL one is
+/// ignored unless the tests were built with `SCRAPE_TEST_POSTGRES_URL`.
+/// After `browser:`, the scenarios drive a headless Chromium: both tests are
+/// ignored unless built with `SCRAPE_TEST_BROWSER=1` too.
 macro_rules! on_both_backends {
+    (browser: $($name:ident),* $(,)?) => {
+        mod on_sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread")]
+                #[cfg_attr(not(scrape_browser), ignore = "needs Chromium: set SCRAPE_TEST_BROWSER=1")]
+                async fn $name() {
+                    super::$name($crate::helpers::Backend::Sqlite).await
+                }
+            )*
+        }
+        mod on_postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread")]
+                #[cfg_attr(not(scrape_postgres), ignore = "needs PostgreSQL: set SCRAPE_TEST_POSTGRES_URL")]
+                #[cfg_attr(
+                    all(scrape_postgres, not(scrape_browser)),
+                    ignore = "needs Chromium: set SCRAPE_TEST_BROWSER=1"
+                )]
+                async fn $name() {
+                    super::$name($crate::helpers::Backend::postgres()).await
+                }
+            )*
+        }
+    };
     ($($name:ident),* $(,)?) => {
         mod on_sqlite {
             $(
@@ -264,10 +289,9 @@ macro_rules! on_both_backends {
         mod on_postgres {
             $(
                 #[tokio::test(flavor = "multi_thread")]
+                #[cfg_attr(not(scrape_postgres), ignore = "needs PostgreSQL: set SCRAPE_TEST_POSTGRES_URL")]
                 async fn $name() {
-                    if let Some(backend) = $crate::helpers::Backend::postgres(stringify!($name)) {
-                        super::$name(backend).await
-                    }
+                    super::$name($crate::helpers::Backend::postgres()).await
                 }
             )*
         }
@@ -331,33 +355,44 @@ pub fn binary(name: &str) -> std::path::PathBuf {
 pub struct ServerProcess {
     pub child: tokio::process::Child,
     pub client: Client,
+    /// The rest of its standard output, kept open so that the server never
+    /// writes into a closed pipe.
+    _stdout: ServerOutput,
+}
+
+/// The lines a `scrape-server` process prints on its standard output.
+pub type ServerOutput = tokio::io::Lines<tokio::io::BufReader<tokio::process::ChildStdout>>;
+
+/// Reads the line `listening on ADDRESS` the server prints once it has
+/// bound its address; returns `http://ADDRESS`.
+pub async fn listening_address(stdout: &mut ServerOutput) -> String {
+    let line = tokio::time::timeout(DEADLINE, stdout.next_line())
+        .await
+        .expect("the server prints its address within the deadline")
+        .expect("the server's standard output")
+        .expect("the server printed its address before it exited");
+    let address = line.strip_prefix("listening on ").unwrap_or_else(|| panic!("not an address line: {line:?}"));
+    format!("http://{address}")
 }
 
 impl ServerProcess {
-    /// Starts the binary on a free port with these extra arguments and waits
-    /// until it answers.
+    /// Starts the binary on a port of its choosing (`--listen` on port 0)
+    /// with these extra arguments, and connects to the address it reports.
     pub async fn spawn(args: &[String]) -> ServerProcess {
-        let port = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port").local_addr().expect("addr").port();
-        let address = format!("http://127.0.0.1:{port}");
-        let child = tokio::process::Command::new(binary("scrape-server"))
-            .arg(format!("--listen=127.0.0.1:{port}"))
+        let mut child = tokio::process::Command::new(binary("scrape-server"))
+            .arg("--listen=127.0.0.1:0")
             .args(args)
             .env("RUST_LOG", "warn")
+            .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::null())
             .kill_on_drop(true)
             .spawn()
             .expect("scrape-server starts");
-        let client = tokio::time::timeout(DEADLINE, async {
-            loop {
-                match Client::connect(&address).await {
-                    Ok(client) if client.list_regions().await.is_ok() => return client,
-                    _ => tokio::time::sleep(Duration::from_millis(50)).await,
-                }
-            }
-        })
-        .await
-        .expect("the server answers within the deadline");
-        ServerProcess { child, client }
+        let stdout = child.stdout.take().expect("a piped standard output");
+        let mut stdout = tokio::io::AsyncBufReadExt::lines(tokio::io::BufReader::new(stdout));
+        let address = listening_address(&mut stdout).await;
+        let client = connect(&address).await;
+        ServerProcess { child, client, _stdout: stdout }
     }
 
     /// Sends a signal (`KILL`, `TERM`) and waits for the process to exit.

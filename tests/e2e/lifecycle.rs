@@ -3,8 +3,9 @@
 use std::collections::{HashMap, HashSet};
 
 use scrape_client::pb::{self, TaskStatus};
+use scrape_server::scrape::profile::DEFAULT_MAX_OFFSET;
 
-use crate::fixture::{Fault, FixtureSite, SiteSpec, links};
+use crate::fixture::{Fault, FixtureSite, PAGE_SIZE, SiteSpec, links};
 use crate::helpers::{Backend, DEADLINE, TestApp, code, on_both_backends};
 
 const PREFECTURES: [(&str, &str); 3] =
@@ -174,14 +175,15 @@ async fn the_same_request_id_returns_the_same_task(backend: Backend) {
 
 async fn a_site_that_never_runs_out_of_results_is_cut_at_the_maximum_offset(backend: Backend) {
     let mut spec = SiteSpec::standard();
-    spec.counts.push(("www.ain.gouv.fr", "bovin", 5000));
+    spec.counts.push(("www.ain.gouv.fr", "bovin", 5 * DEFAULT_MAX_OFFSET as usize));
     let site = FixtureSite::start(spec).await;
     let app = TestApp::spawn_on(&site, &backend).await;
     let task = app.start(&["Ain"], &["bovin"]).await;
     app.progress_until_end(&task.id).await;
     let results = app.results(&task.id).await;
-    // Offsets 0, 10, … 1000: 101 pages of 10 cards.
-    assert_eq!((results[0].pages_fetched, results[0].items_found), (101, 1010));
+    // Offsets 0, PAGE_SIZE, … DEFAULT_MAX_OFFSET: full pages up to the cut.
+    let pages = DEFAULT_MAX_OFFSET / PAGE_SIZE as u32 + 1;
+    assert_eq!((results[0].pages_fetched, results[0].items_found), (pages, u64::from(pages) * PAGE_SIZE as u64));
     app.stop().await;
 }
 

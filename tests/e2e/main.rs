@@ -1,5 +1,7 @@
-//! End-to-end tests: real servers on port 0 with their own SQLite files, the
-//! real client crate, and a local fixture site over HTTP.
+//! End-to-end tests: real servers on port 0 with their own SQLite files (and
+//! PostgreSQL databases, when the tests are built with
+//! `SCRAPE_TEST_POSTGRES_URL`), the real client crate, and a local fixture
+//! site over HTTP.
 
 mod fixture;
 mod helpers;

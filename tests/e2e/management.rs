@@ -148,9 +148,49 @@ async fn purge_deletes_old_finished_tasks_and_only_the_documents_no_other_task_f
     app.stop().await;
 }
 
+/// The ids of the tasks a ListTasks query finds.
+async fn found(app: &TestApp, query: &str) -> HashSet<String> {
+    let request = pb::ListTasksRequest { query: query.into(), page_size: 100, ..Default::default() };
+    app.client.list_tasks(request).await.expect("list").tasks.into_iter().map(|t| t.id).collect()
+}
+
+/// On SQLite a query of three letters or more that few tasks match is
+/// looked up in the trigram index (FTS5), a shorter one by walking the
+/// tasks; PostgreSQL's trigram index (pg_trgm) serves both.
+async fn purged_tasks_are_no_longer_found_by_a_search(backend: Backend) {
+    let site = FixtureSite::start(SiteSpec::standard()).await;
+    let app = TestApp::spawn_on(&site, &backend).await;
+    let kept = app.start(&["56"], &["bovin"]).await;
+    app.progress_until_end(&kept.id).await;
+    // The newest task, so that a task created after the purge may take its
+    // place (on SQLite, its rowid): a stale index entry would find that one.
+    let hanging = FixtureSite::page_path("www.morbihan.gouv.fr", "ornithorynque", 1);
+    site.set_fault(&hanging, Fault::Hang);
+    let purged = app.start(&["56"], &["ornithorynque", "bovin"]).await;
+    app.wait_for(&purged.id, |p| p.status() == TaskStatus::Running).await;
+    app.client.stop_task(&purged.id).await.expect("stop");
+    // The rare word and the common one find it before the purge.
+    assert_eq!(found(&app, "ornithorynque").await, HashSet::from([purged.id.clone()]));
+    assert_eq!(found(&app, "bovin").await, HashSet::from([kept.id.clone(), purged.id.clone()]));
+    assert_eq!(found(&app, "ov").await, HashSet::from([kept.id.clone(), purged.id.clone()]));
+
+    let cancelled = pb::PurgeTasksRequest { statuses: vec![TaskStatus::Cancelled as i32], ..Default::default() };
+    assert_eq!(app.client.purge_tasks(cancelled).await.expect("purge"), 1);
+    let later = app.start(&["56"], &["tamanoir", "bovin"]).await;
+    app.progress_until_end(&later.id).await;
+
+    assert!(found(&app, "ornithorynque").await.is_empty(), "the purged task's rare word finds nothing");
+    assert!(found(&app, "ornithor").await.is_empty(), "nor does a part of it");
+    assert_eq!(found(&app, "bovin").await, HashSet::from([kept.id.clone(), later.id.clone()]));
+    assert_eq!(found(&app, "ov").await, HashSet::from([kept.id.clone(), later.id.clone()]));
+    assert_eq!(found(&app, "tamanoir").await, HashSet::from([later.id.clone()]));
+    app.stop().await;
+}
+
 on_both_backends!(
     a_restart_after_a_stop_gives_the_same_final_counts_as_an_uninterrupted_run,
     only_finished_tasks_restart_and_running_ones_cannot_be_deleted,
     stop_all_stops_running_and_pending_tasks,
-    purge_deletes_old_finished_tasks_and_only_the_documents_no_other_task_found
+    purge_deletes_old_finished_tasks_and_only_the_documents_no_other_task_found,
+    purged_tasks_are_no_longer_found_by_a_search
 );

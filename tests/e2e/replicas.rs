@@ -5,20 +5,14 @@ use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use scrape_client::{Client, pb, pb::TaskStatus};
+use tokio_stream::StreamExt;
 use tonic::Code;
 
 use crate::fixture::{Fault, FixtureSite, SiteSpec};
-use crate::helpers::{Backend, DEADLINE, PostgresDatabase, ServerProcess, TestApp, code, collect_stream};
+use crate::helpers::{Backend, DEADLINE, PostgresDatabase, ServerProcess, TestApp, code, postgres_admin_url};
 use crate::proxy::TcpProxy;
 
 const MORBIHAN: &str = "www.morbihan.gouv.fr";
-
-fn admin_url(test: &str) -> Option<String> {
-    match Backend::postgres(test)? {
-        Backend::Postgres(url) => Some(url),
-        Backend::Sqlite => None,
-    }
-}
 
 fn replica_args(site: &FixtureSite, database_url: &str, workers: usize, lease_secs: u64) -> Vec<String> {
     vec![
@@ -68,11 +62,12 @@ async fn runners(client: &Client, id: &str) -> Vec<(pb::TaskEventKind, String)> 
 }
 
 #[tokio::test(flavor = "multi_thread")]
+#[cfg_attr(not(scrape_postgres), ignore = "needs PostgreSQL: set SCRAPE_TEST_POSTGRES_URL")]
 async fn three_replicas_share_thirty_tasks_and_run_each_exactly_once() {
-    let Some(admin) = admin_url("three_replicas_share_thirty_tasks_and_run_each_exactly_once") else { return };
     let site = FixtureSite::start(spec_with_keywords(30, |i| 3 + i % 17)).await;
-    site.set_default_fault(Some(Fault::Delay(Duration::from_millis(30))));
-    let database = PostgresDatabase::create(&admin).await;
+    // Held pages keep the first tasks running until every worker has one.
+    let pages = site.hold_all();
+    let database = PostgresDatabase::create(&postgres_admin_url()).await;
     let mut replicas = Vec::new();
     for _ in 0..3 {
         replicas.push(ServerProcess::spawn(&replica_args(&site, &database.url, 2, 30)).await);
@@ -82,6 +77,10 @@ async fn three_replicas_share_thirty_tasks_and_run_each_exactly_once() {
     for n in 0..30 {
         ids.push((n, start(&replicas[n % 3].client, &keyword(n)).await.id));
     }
+    // Six requests held: each of the six workers (two per replica) runs a
+    // task of one operation.
+    pages.wait_until_reached(6).await;
+    pages.release();
     let mut owners = HashSet::new();
     for (n, id) in &ids {
         let last = replicas[(n + 1) % 3].client.follow(id, |_| {}).await.expect("follow");
@@ -92,7 +91,7 @@ async fn three_replicas_share_thirty_tasks_and_run_each_exactly_once() {
         assert_eq!(ran[0].0, pb::TaskEventKind::Started);
         owners.insert(ran[0].1.clone());
     }
-    assert!(owners.len() >= 2, "the work was shared: {owners:?}");
+    assert_eq!(owners.len(), 3, "the work was shared: {owners:?}");
     // Every page of every task was fetched exactly once.
     let mut per_path: HashMap<String, usize> = HashMap::new();
     for hit in site.requests() {
@@ -109,13 +108,12 @@ async fn three_replicas_share_thirty_tasks_and_run_each_exactly_once() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+#[cfg_attr(not(scrape_postgres), ignore = "needs PostgreSQL: set SCRAPE_TEST_POSTGRES_URL")]
 async fn the_tasks_of_a_killed_replica_are_finished_by_the_others_with_exact_counts() {
-    let Some(admin) = admin_url("the_tasks_of_a_killed_replica_are_finished_by_the_others_with_exact_counts") else {
-        return;
-    };
     let site = FixtureSite::start(spec_with_keywords(6, |i| 25 + i)).await;
-    site.set_default_fault(Some(Fault::Delay(Duration::from_millis(150))));
-    let database = PostgresDatabase::create(&admin).await;
+    // Held pages keep every task running until the victim is dead.
+    let pages = site.hold_all();
+    let database = PostgresDatabase::create(&postgres_admin_url()).await;
     let victim = ServerProcess::spawn(&replica_args(&site, &database.url, 3, 2)).await;
     let victim_pid = format!("-{}-", victim.child.id().expect("pid"));
     // The victim starts alone, so it claims tasks first.
@@ -135,12 +133,15 @@ async fn the_tasks_of_a_killed_replica_are_finished_by_the_others_with_exact_cou
     })
     .await
     .expect("the victim took a task");
+    // Its three workers are each on a page.
+    pages.wait_until_reached(3).await;
     let survivors = [
         ServerProcess::spawn(&replica_args(&site, &database.url, 3, 2)).await,
         ServerProcess::spawn(&replica_args(&site, &database.url, 3, 2)).await,
     ];
     let killed = victim.signal("KILL").await;
     assert!(!killed.success());
+    pages.release();
 
     let mut new_documents = 0;
     for (n, id) in ids.iter().enumerate() {
@@ -166,30 +167,46 @@ async fn the_tasks_of_a_killed_replica_are_finished_by_the_others_with_exact_cou
 }
 
 #[tokio::test(flavor = "multi_thread")]
+#[cfg_attr(not(scrape_postgres), ignore = "needs PostgreSQL: set SCRAPE_TEST_POSTGRES_URL")]
 async fn any_replica_stops_and_streams_a_task_another_one_runs() {
-    let Some(admin) = admin_url("any_replica_stops_and_streams_a_task_another_one_runs") else { return };
     let site = FixtureSite::start(spec_with_keywords(2, |_| 45)).await;
-    site.set_default_fault(Some(Fault::Delay(Duration::from_millis(100))));
+    let first_page = site.hold(&FixtureSite::page_path(MORBIHAN, &keyword(0), 1));
     site.set_fault(&FixtureSite::page_path(MORBIHAN, &keyword(1), 3), Fault::Hang);
-    let database = PostgresDatabase::create(&admin).await;
+    let database = PostgresDatabase::create(&postgres_admin_url()).await;
     // A long lease: its heartbeat (every 40 s) cannot be what carries the
     // stop within StopTask's 10 s wait; the notice must.
     let runner = ServerProcess::spawn(&replica_args(&site, &database.url, 2, 120)).await;
     let api_only = ServerProcess::spawn(&replica_args(&site, &database.url, 0, 120)).await;
 
-    // Streamed on the replica that does not run it: a snapshot, updates, the end.
+    // Streamed on the replica that does not run it: the task running (its
+    // first page is held), then updates, then the end.
     let streamed = start(&api_only.client, &keyword(0)).await;
-    let updates = collect_stream(&api_only.client, &streamed.id).await;
-    let last = updates.last().expect("updates");
+    first_page.wait_until_reached(1).await;
+    let mut stream = api_only.client.stream_progress(&streamed.id).await.expect("stream");
+    let running = tokio::time::timeout(DEADLINE, async {
+        while let Some(p) = stream.next().await {
+            if p.expect("progress").status() == TaskStatus::Running {
+                return true;
+            }
+        }
+        false
+    })
+    .await
+    .expect("within the deadline");
+    assert!(running, "the run was followed");
+    first_page.release();
+    let mut last = None;
+    while let Some(p) = tokio::time::timeout(DEADLINE, stream.next()).await.expect("within the deadline") {
+        last = Some(p.expect("progress"));
+    }
+    let last = last.expect("updates after the release");
     assert_eq!(last.status(), TaskStatus::Succeeded);
     assert_eq!(last.items_found, 45);
-    assert!(updates.iter().any(|p| p.status() == TaskStatus::Running), "the run was followed: {updates:?}");
 
     // Stopped through the replica that does not run it: the owner aborts
     // its hanging request and the answer is already CANCELLED.
     let stuck = start(&api_only.client, &keyword(1)).await;
     let mut waiting = api_only.client.stream_progress(&stuck.id).await.expect("stream");
-    use tokio_stream::StreamExt;
     while let Some(p) = waiting.next().await {
         if p.expect("progress").status() == TaskStatus::Running {
             break;
@@ -207,11 +224,11 @@ async fn any_replica_stops_and_streams_a_task_another_one_runs() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+#[cfg_attr(not(scrape_postgres), ignore = "needs PostgreSQL: set SCRAPE_TEST_POSTGRES_URL")]
 async fn a_database_that_goes_away_and_comes_back_loses_and_doubles_nothing() {
-    let Some(admin) = admin_url("a_database_that_goes_away_and_comes_back_loses_and_doubles_nothing") else { return };
     let site = FixtureSite::start(SiteSpec::standard()).await;
-    site.set_default_fault(Some(Fault::Delay(Duration::from_millis(100))));
-    let database = PostgresDatabase::create(&admin).await;
+    let pages = site.hold_all();
+    let database = PostgresDatabase::create(&postgres_admin_url()).await;
     let upstream = url::Url::parse(&database.url).expect("url");
     let proxy =
         TcpProxy::start(&format!("{}:{}", upstream.host_str().expect("host"), upstream.port().unwrap_or(5432))).await;
@@ -226,13 +243,18 @@ async fn a_database_that_goes_away_and_comes_back_loses_and_doubles_nothing() {
     .await;
 
     let task = app.start(&["56", "29", "2A"], &["bovin", "porcin"]).await;
-    app.wait_for(&task.id, |p| p.status() == TaskStatus::Running).await;
+    // Two operations under way, held on their first page.
+    pages.wait_until_reached(2).await;
     proxy.cut();
     let refused =
         app.client.start_task(pb::StartTaskRequest { keywords: vec!["ovin".into()], ..Default::default() }).await;
     assert_eq!(code(refused), Code::Unavailable);
     assert_eq!(code(app.client.get_task(&task.id).await), Code::Unavailable);
 
+    // The operations go on fetching while the database is away: a third
+    // request comes after the release.
+    pages.release();
+    pages.wait_until_reached(3).await;
     proxy.restore();
     let last = tokio::time::timeout(DEADLINE, async {
         loop {

@@ -12,6 +12,15 @@ use url::Url;
 
 use crate::scrape::limits::Limits;
 
+/// Redirects followed before a page fails with "too many redirects".
+pub const DEFAULT_MAX_REDIRECTS: usize = 5;
+/// First pause before a retry; it doubles at each retry.
+pub const DEFAULT_RETRY_BASE_DELAY: Duration = Duration::from_millis(500);
+/// Longest pause between two attempts, whatever the doubling says.
+pub const DEFAULT_RETRY_MAX_DELAY: Duration = Duration::from_secs(30);
+/// Longest `Retry-After` honoured.
+pub const DEFAULT_RETRY_AFTER_CAP: Duration = Duration::from_secs(120);
+
 /// How pages are fetched.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FetchConfig {
@@ -39,11 +48,11 @@ impl Default for FetchConfig {
             request_timeout: Duration::from_secs(30),
             connect_timeout: Duration::from_secs(10),
             max_body_bytes: 8 * 1024 * 1024,
-            max_redirects: 5,
+            max_redirects: DEFAULT_MAX_REDIRECTS,
             retries: 3,
-            retry_base_delay: Duration::from_millis(500),
-            retry_max_delay: Duration::from_secs(30),
-            retry_after_cap: Duration::from_secs(120),
+            retry_base_delay: DEFAULT_RETRY_BASE_DELAY,
+            retry_max_delay: DEFAULT_RETRY_MAX_DELAY,
+            retry_after_cap: DEFAULT_RETRY_AFTER_CAP,
         }
     }
 }
@@ -152,10 +161,7 @@ impl Fetcher {
             if !failure.error.is_retryable() || attempt >= self.config.retries {
                 return Err(failure.error);
             }
-            let delay = match failure.retry_after {
-                Some(asked) => asked.min(self.config.retry_after_cap),
-                None => self.backoff(attempt),
-            };
+            let delay = self.retry_delay(failure.retry_after, attempt);
             tracing::debug!(%url, error = %failure.error, ?delay, attempt, "retrying");
             tokio::select! {
                 biased;
@@ -163,6 +169,15 @@ impl Fetcher {
                 () = tokio::time::sleep(delay) => {}
             }
             attempt += 1;
+        }
+    }
+
+    /// The pause before the next attempt: the site's `Retry-After`, up to
+    /// the cap, else the backoff.
+    fn retry_delay(&self, retry_after: Option<Duration>, attempt: u32) -> Duration {
+        match retry_after {
+            Some(asked) => asked.min(self.config.retry_after_cap),
+            None => self.backoff(attempt),
         }
     }
 
@@ -266,19 +281,51 @@ mod tests {
         assert_eq!(retry_after(&headers), None);
     }
 
+    /// `Retry-After` as an HTTP date, `ahead` from now.
+    fn retry_at(ahead: chrono::TimeDelta) -> HeaderMap {
+        let at = chrono::Utc::now() + ahead;
+        let mut headers = HeaderMap::new();
+        headers.insert(RETRY_AFTER, at.format("%a, %d %b %Y %H:%M:%S GMT").to_string().parse().expect("header"));
+        headers
+    }
+
     #[test]
-    fn backoff_is_full_jitter_under_a_doubling_capped_ceiling() {
+    fn retry_after_as_a_date_in_the_future_is_the_time_left_until_then() {
+        let wait = retry_after(&retry_at(chrono::TimeDelta::seconds(30))).expect("a date");
+        // HTTP dates are to the second; the bounds leave seconds for a slow run.
+        assert!(wait > Duration::from_secs(20) && wait <= Duration::from_secs(30), "{wait:?}");
+    }
+
+    fn fetcher(config: FetchConfig) -> Fetcher {
         let limits = Arc::new(crate::scrape::Limits::new(crate::scrape::LimitsConfig {
             concurrency: 1,
             per_host_concurrency: 1,
             per_host_delay: Duration::ZERO,
         }));
-        let config = FetchConfig {
+        Fetcher::new(config, limits).expect("client")
+    }
+
+    #[test]
+    fn a_retry_after_longer_than_the_cap_is_cut_to_the_cap() {
+        let fetcher = fetcher(FetchConfig::default());
+        let hour = Duration::from_secs(3600);
+        assert_eq!(fetcher.retry_delay(Some(hour), 0), DEFAULT_RETRY_AFTER_CAP);
+        let date = retry_after(&retry_at(chrono::TimeDelta::hours(1)));
+        assert_eq!(fetcher.retry_delay(date, 0), DEFAULT_RETRY_AFTER_CAP);
+        let within = DEFAULT_RETRY_AFTER_CAP - Duration::from_secs(1);
+        assert_eq!(fetcher.retry_delay(Some(within), 0), within, "a shorter one is honoured as it is");
+        // Without one, the pause is the backoff's.
+        assert!(fetcher.retry_delay(None, 0) <= DEFAULT_RETRY_BASE_DELAY);
+        assert!(fetcher.retry_delay(None, 30) <= DEFAULT_RETRY_MAX_DELAY);
+    }
+
+    #[test]
+    fn backoff_is_full_jitter_under_a_doubling_capped_ceiling() {
+        let fetcher = fetcher(FetchConfig {
             retry_base_delay: Duration::from_millis(100),
             retry_max_delay: Duration::from_millis(1000),
             ..FetchConfig::default()
-        };
-        let fetcher = Fetcher::new(config, limits).expect("client");
+        });
         for attempt in 0..8 {
             let ceiling = Duration::from_millis(100 * 2u64.pow(attempt)).min(Duration::from_millis(1000));
             let delays: Vec<Duration> = (0..200).map(|_| fetcher.backoff(attempt)).collect();

@@ -12,7 +12,7 @@ use url::Url;
 
 use crate::scrape::dates::DateWords;
 
-/// Last offset the prefecture profile fetches (a hundred pages of ten).
+/// Last offset the prefecture profile fetches (101 pages of 10 results).
 pub const DEFAULT_MAX_OFFSET: u32 = 1000;
 
 /// The name of the built-in profile of the prefecture sites, and the

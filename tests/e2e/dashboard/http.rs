@@ -1,16 +1,21 @@
 //! The dashboard's address over plain HTTP/1.1: gRPC-Web calls as a browser
-//! client sends them, export downloads, event streams, missing pages.
+//! client sends them, export downloads, event streams, missing pages, and
+//! actions refused when another site's page sends them.
 
 use prost::Message;
 use scrape_client::pb::{self, TaskStatus};
 
-use crate::fixture::{FixtureSite, SiteSpec};
-use crate::helpers::{DEADLINE, TestApp};
+use crate::fixture::{Fault, FixtureSite, SiteSpec};
+use crate::helpers::{Backend, DEADLINE, TestApp, on_both_backends};
 
 /// An HTTP/1.1-only client, as a browser on a plain-HTTP address is.
 fn http1() -> reqwest::Client {
+    http1_builder().build().expect("an HTTP client")
+}
+
+fn http1_builder() -> reqwest::ClientBuilder {
     let _ = rustls::crypto::ring::default_provider().install_default();
-    reqwest::Client::builder().http1_only().timeout(DEADLINE).build().expect("an HTTP client")
+    reqwest::Client::builder().http1_only().timeout(DEADLINE)
 }
 
 /// A gRPC-Web frame: a flag byte, a big-endian length, the message.
@@ -46,10 +51,9 @@ async fn grpc_web_get_task(app: &TestApp, task_id: &str) -> reqwest::Response {
         .expect("an HTTP/1.1 answer")
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_grpc_web_call_over_http1_gets_the_task() {
+async fn a_grpc_web_call_over_http1_gets_the_task(backend: Backend) {
     let site = FixtureSite::start(SiteSpec::standard()).await;
-    let app = TestApp::spawn(&site).await;
+    let app = TestApp::spawn_on(&site, &backend).await;
     let task = app.start(&["56"], &["bovin"]).await;
     app.progress_until_end(&task.id).await;
 
@@ -71,12 +75,12 @@ async fn a_grpc_web_call_over_http1_gets_the_task() {
     // An unknown task: NOT_FOUND, in the headers of a trailers-only answer.
     let response = grpc_web_get_task(&app, "0192e3c4-5b6a-7c8d-9e0f-1a2b3c4d5e6f").await;
     assert_eq!(response.headers()["grpc-status"], "5");
+    app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn exports_download_as_files_and_event_streams_end_after_the_task() {
+async fn exports_download_as_files_and_event_streams_end_after_the_task(backend: Backend) {
     let site = FixtureSite::start(SiteSpec::standard()).await;
-    let app = TestApp::spawn(&site).await;
+    let app = TestApp::spawn_on(&site, &backend).await;
     let task = app.start(&["56"], &["bovin", "porcin"]).await;
     app.progress_until_end(&task.id).await;
     let client = http1();
@@ -109,13 +113,13 @@ async fn exports_download_as_files_and_event_streams_end_after_the_task() {
     let conflict = client.post(format!("{}/tasks/{}/stop", app.address, task.id)).send().await.expect("an answer");
     assert_eq!(conflict.status(), 409, "a finished task cannot be stopped");
     assert!(conflict.text().await.expect("a page").contains("already ended"));
+    app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn open_event_streams_end_without_holding_the_server_when_it_shuts_down() {
+async fn open_event_streams_end_without_holding_the_server_when_it_shuts_down(backend: Backend) {
     let site = FixtureSite::start(SiteSpec::standard()).await;
-    site.set_default_fault(Some(crate::fixture::Fault::Hang));
-    let app = TestApp::spawn_tuned(&site, &crate::helpers::Backend::Sqlite, |c| c.shutdown_grace_secs = 1).await;
+    site.set_default_fault(Some(Fault::Hang));
+    let app = TestApp::spawn_tuned(&site, &backend, |c| c.shutdown_grace_secs = 1).await;
     let task = app.start(&["56"], &["bovin"]).await;
     app.wait_for(&task.id, |p| p.status() == TaskStatus::Running).await;
     let client = http1();
@@ -133,3 +137,56 @@ async fn open_event_streams_end_without_holding_the_server_when_it_shuts_down() 
         assert!(!body.contains("event: end"), "{body}");
     }
 }
+
+async fn actions_sent_from_another_sites_page_are_refused_and_leave_the_task_alone(backend: Backend) {
+    let site = FixtureSite::start(SiteSpec::standard()).await;
+    let pages = site.hold_all();
+    let app = TestApp::spawn_on(&site, &backend).await;
+    let task = app.start(&["56"], &["bovin"]).await;
+    pages.wait_until_reached(1).await;
+    // Redirects are the answer to look at, not to follow.
+    let client = http1_builder().redirect(reqwest::redirect::Policy::none()).build().expect("an HTTP client");
+    let stop = format!("{}/tasks/{}/stop", app.address, task.id);
+
+    for (header, value) in [("origin", "https://evil.example"), ("sec-fetch-site", "cross-site")] {
+        let refused = client.post(&stop).header(header, value).send().await.expect("an answer");
+        assert_eq!(refused.status(), 403, "{header}: {value}");
+        let page = refused.text().await.expect("a page");
+        assert!(page.contains("must be sent from the dashboard"), "{page}");
+        assert_eq!(app.client.get_task(&task.id).await.expect("get").status(), TaskStatus::Running);
+    }
+    let start = client
+        .post(format!("{}/tasks", app.address))
+        .header("origin", "https://evil.example")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("keywords=porcin&prefectures=29")
+        .send()
+        .await
+        .expect("an answer");
+    assert_eq!(start.status(), 403);
+    let listed = app.client.list_tasks(pb::ListTasksRequest::default()).await.expect("list");
+    assert_eq!(listed.tasks.len(), 1, "no task was started from the other site");
+    let kinds: Vec<_> = app.client.task_events(&task.id).await.expect("events").iter().map(|e| e.kind()).collect();
+    assert_eq!(kinds, [pb::TaskEventKind::Created, pb::TaskEventKind::Started], "no stop was requested");
+
+    // The same stop from the dashboard's own page goes through.
+    let own = client
+        .post(&stop)
+        .header("origin", &app.address)
+        .header("sec-fetch-site", "same-origin")
+        .send()
+        .await
+        .expect("an answer");
+    assert_eq!(own.status(), 303);
+    assert_eq!(own.headers()["location"], format!("/tasks/{}", task.id).as_str());
+    assert_eq!(app.client.get_task(&task.id).await.expect("get").status(), TaskStatus::Cancelled);
+    pages.release();
+    app.stop().await;
+}
+
+on_both_backends!(
+    a_grpc_web_call_over_http1_gets_the_task,
+    exports_download_as_files_and_event_streams_end_after_the_task,
+    open_event_streams_end_without_holding_the_server_when_it_shuts_down,
+    actions_sent_from_another_sites_page_are_refused_and_leave_the_task_alone
+);
