@@ -101,7 +101,7 @@ async fn run_operation(run: Arc<TaskRun>, operation: Operation) -> bool {
     let mut cards: Vec<Card> = Vec::new();
     let ended = loop {
         match search.next_page(&run.cancel).await {
-            Ok(Some(page)) => cards.extend(page),
+            Ok(Some(page)) => cards.extend(page.cards),
             Ok(None) => break Ok(search.report(None)),
             Err(SearchError::Failed(error)) => break Ok(search.report(Some(error))),
             Err(SearchError::Cancelled { .. }) => break Err(()),

@@ -14,4 +14,4 @@ pub use fetch::{FetchConfig, FetchError, Fetcher};
 pub use filter::CardFilter;
 pub use limits::{Limits, LimitsConfig};
 pub use profile::{CompiledProfile, Profiles, SiteBase, SiteProfile};
-pub use search::{OperationReport, Scraper, Search, SearchError, Site};
+pub use search::{OperationReport, Page, Scraper, Search, SearchError, SearchState, ServerNotice, Site};

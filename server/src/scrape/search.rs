@@ -26,6 +26,36 @@ pub struct OperationReport {
     pub error: Option<String>,
 }
 
+/// One page of a search.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Page {
+    /// The new cards the filter kept, in page order.
+    pub cards: Vec<Card>,
+    /// Where the search stands after this page: a search resumed from it
+    /// goes on with the next page.
+    pub state: SearchState,
+    /// What the sites' servers asked of us while the page was fetched.
+    pub notices: Vec<ServerNotice>,
+}
+
+/// How far a search went: enough to resume it at its next page without
+/// counting anything twice.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SearchState {
+    /// Offset of the next page to fetch.
+    pub offset: u32,
+    pub pages_fetched: u32,
+    /// Distinct cards kept so far.
+    pub items_found: u64,
+}
+
+/// Something a site's server did that the task's log should say.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ServerNotice {
+    /// It answered 429 or 503: every request to it pauses for `pause`.
+    SlowedDown { host: String, server: String, status: u16, pause: Duration },
+}
+
 /// Why a search stopped before its last page.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SearchError {
@@ -71,16 +101,27 @@ impl Scraper {
 
     /// A search of `site` for `keyword`, keeping the cards `filter` keeps.
     pub fn search(&self, site: &Site, keyword: &str, filter: CardFilter) -> Search {
+        self.resume(site, keyword, filter, SearchState::default(), HashSet::new())
+    }
+
+    /// A search that goes on from `state`, the cards with the links in
+    /// `seen` already met (a search resumed after a crash).
+    pub fn resume(
+        &self,
+        site: &Site,
+        keyword: &str,
+        filter: CardFilter,
+        state: SearchState,
+        seen: HashSet<String>,
+    ) -> Search {
         Search {
             fetcher: self.fetcher.clone(),
             base: self.base.clone(),
             site: site.clone(),
             keyword: keyword.to_owned(),
             filter,
-            offset: 0,
-            seen: HashSet::new(),
-            pages_fetched: 0,
-            items_found: 0,
+            state,
+            seen,
             started: Instant::now(),
             done: false,
         }
@@ -97,22 +138,19 @@ pub struct Search {
     site: Site,
     keyword: String,
     filter: CardFilter,
-    /// Offset of the next page to fetch.
-    offset: u32,
+    state: SearchState,
     /// Links of the cards met so far (before filtering).
     seen: HashSet<String>,
-    pages_fetched: u32,
-    items_found: u64,
     started: Instant,
     done: bool,
 }
 
 impl Search {
-    /// The kept cards of the next page, or `None` once the search is over.
-    /// Cancelling `cancel` aborts the request in flight.
-    pub async fn next_page(&mut self, cancel: &CancellationToken) -> Result<Option<Vec<Card>>, SearchError> {
+    /// The next page, or `None` once the search is over. Cancelling
+    /// `cancel` aborts the request in flight.
+    pub async fn next_page(&mut self, cancel: &CancellationToken) -> Result<Option<Page>, SearchError> {
         let profile = self.site.profile.clone();
-        if self.done || self.offset > profile.profile.max_offset {
+        if self.done || self.state.offset > profile.profile.max_offset {
             self.done = true;
             return Ok(None);
         }
@@ -120,14 +158,16 @@ impl Search {
         let origin = canonical_origin(&domain).map_err(|e| self.fail(format!("invalid domain {domain:?}: {e}")))?;
         let url = self
             .base
-            .url(&domain, &profile.page_path(&self.keyword, self.offset))
+            .url(&domain, &profile.page_path(&self.keyword, self.state.offset))
             .map_err(|e| self.fail(format!("invalid page URL: {e}")))?;
         let body = match self.fetcher.get(&url, cancel).await {
             Ok(body) => body,
-            Err(FetchError::Cancelled) => return Err(SearchError::Cancelled { pages_fetched: self.pages_fetched }),
+            Err(FetchError::Cancelled) => {
+                return Err(SearchError::Cancelled { pages_fetched: self.state.pages_fetched });
+            }
             Err(e) => return Err(self.fail(page_error(&url, &e))),
         };
-        self.pages_fetched += 1;
+        self.state.pages_fetched += 1;
         let cards = parse_cards(&profile, &body, &origin);
         let fresh: Vec<Card> = cards.into_iter().filter(|c| self.seen.insert(c.link.clone())).collect();
         if fresh.is_empty() {
@@ -135,17 +175,17 @@ impl Search {
             self.done = true;
             return Ok(None);
         }
-        let kept: Vec<Card> = fresh.into_iter().filter(|c| self.filter.keeps(c)).collect();
-        self.items_found += kept.len() as u64;
-        self.offset += profile.profile.page_step;
-        Ok(Some(kept))
+        let cards: Vec<Card> = fresh.into_iter().filter(|c| self.filter.keeps(c)).collect();
+        self.state.items_found += cards.len() as u64;
+        self.state.offset += profile.profile.page_step;
+        Ok(Some(Page { cards, state: self.state.clone(), notices: Vec::new() }))
     }
 
     /// How the search went, ending with `error` if it failed.
     pub fn report(&self, error: Option<String>) -> OperationReport {
         OperationReport {
-            pages_fetched: self.pages_fetched,
-            items_found: self.items_found,
+            pages_fetched: self.state.pages_fetched,
+            items_found: self.state.items_found,
             duration: self.started.elapsed(),
             error,
         }
