@@ -23,4 +23,5 @@ mod proxy;
 mod replicas;
 mod store_faults;
 mod streaming;
+mod unsupported;
 mod validation;

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use crate::domain::spec::Places;
+use crate::domain::spec::{Place, Places};
 use crate::domain::text::fold;
 
 const BUILTIN: &str = include_str!("builtin.txt");
@@ -29,6 +29,11 @@ pub struct Prefecture {
     /// The site profile its website follows (see `scrape::profile`); `None`:
     /// the default one, the prefecture sites'.
     pub profile: Option<String>,
+    /// Where its search pages are when not at `https://{domain}`: a URL
+    /// with a path, which the profile's page paths follow.
+    pub base_url: Option<String>,
+    /// Why its site cannot be searched (yet), when it cannot.
+    pub unsupported: Option<String>,
 }
 
 /// A malformed catalog line.
@@ -68,10 +73,14 @@ impl Catalog {
     }
 
     /// Applies a catalog file to the built-in catalog. Each line is
-    /// `region|CODE|NAME` or `prefecture|CODE|NAME|REGION_CODE|DOMAIN[|PROFILE]`
-    /// (the prefecture profile when none is named); an entry whose code
-    /// exists replaces it, a new one is added. A first line `replace` starts
-    /// from an empty catalog instead. `#` starts a comment.
+    /// `region|CODE|NAME` or `prefecture|CODE|NAME|REGION_CODE|DOMAIN`
+    /// followed by optional `|key=value` fields: `profile=NAME` (the site
+    /// profile; the prefecture one when none is named), `base=URL` (where
+    /// the search pages are, when not at `https://DOMAIN`), `unsupported=WHY`
+    /// (the site cannot be searched: tasks naming it are refused, tasks over
+    /// its region skip it). An entry whose code exists replaces it, a new one
+    /// is added. A first line `replace` starts from an empty catalog instead.
+    /// `#` starts a comment.
     pub fn with_file(text: &str) -> Result<Catalog, CatalogError> {
         let replace = text.lines().map(str::trim).find(|l| !l.is_empty() && !l.starts_with('#')) == Some("replace");
         let base = if replace { Catalog::empty() } else { Catalog::builtin().as_ref().clone() };
@@ -91,24 +100,30 @@ impl Catalog {
                     let region = Region { code: normalize_code(code), name: (*name).to_owned() };
                     upsert(&mut catalog.regions, region, |r| &r.code);
                 }
-                ["prefecture", code, name, region, domain, rest @ ..]
-                    if !code.is_empty() && !name.is_empty() && !domain.is_empty() && rest.len() <= 1 =>
+                ["prefecture", code, name, region, domain, extras @ ..]
+                    if !code.is_empty() && !name.is_empty() && !domain.is_empty() =>
                 {
                     if domain.contains(['/', ' ', ':']) {
                         return Err(err("the domain must be a bare host name"));
                     }
-                    let profile = rest.first().filter(|p| !p.is_empty()).map(|p| (*p).to_owned());
-                    let prefecture = Prefecture {
+                    let mut prefecture = Prefecture {
                         code: normalize_code(code),
                         name: (*name).to_owned(),
                         region_code: normalize_code(region),
                         domain: domain.to_ascii_lowercase(),
-                        profile,
+                        profile: None,
+                        base_url: None,
+                        unsupported: None,
                     };
+                    for extra in extras {
+                        apply_extra(&mut prefecture, extra).map_err(|reason| err(&reason))?;
+                    }
                     upsert(&mut catalog.prefectures, prefecture, |p| &p.code);
                 }
                 _ => {
-                    return Err(err("expected region|CODE|NAME or prefecture|CODE|NAME|REGION_CODE|DOMAIN[|PROFILE]"));
+                    return Err(err(
+                        "expected region|CODE|NAME or prefecture|CODE|NAME|REGION_CODE|DOMAIN[|profile=…][|base=…][|unsupported=…]",
+                    ));
                 }
             }
         }
@@ -155,9 +170,28 @@ impl Catalog {
         self.regions.iter().find(|r| r.code == code).map_or(code, |r| r.name.as_str())
     }
 
+    /// The prefectures whose site cannot be searched, among those of the
+    /// regions in `regions` (every region when it is empty and
+    /// `every_prefecture` is true).
+    pub fn unsupported_in<'a>(
+        &'a self,
+        regions: &'a [String],
+        every_prefecture: bool,
+    ) -> impl Iterator<Item = &'a Prefecture> + 'a {
+        self.prefectures.iter().filter(move |p| {
+            p.unsupported.is_some() && (every_prefecture || regions.iter().any(|r| *r == p.region_code))
+        })
+    }
+
     /// The prefectures of a region, by code.
     pub fn prefectures_in<'a>(&'a self, region_code: &'a str) -> impl Iterator<Item = &'a Prefecture> + 'a {
         self.prefectures.iter().filter(move |p| p.region_code == region_code)
+    }
+}
+
+impl Prefecture {
+    fn place(&self) -> Place<'_> {
+        Place { code: &self.code, region: &self.region_code, unsupported: self.unsupported.as_deref() }
     }
 }
 
@@ -166,13 +200,35 @@ impl Places for Catalog {
         self.region(name_or_code).map(|r| r.code.as_str())
     }
 
-    fn prefecture_code(&self, name_or_code: &str) -> Option<&str> {
-        self.prefecture(name_or_code).map(|p| p.code.as_str())
+    fn place(&self, name_or_code: &str) -> Option<Place<'_>> {
+        self.prefecture(name_or_code).map(Prefecture::place)
     }
 
-    fn prefectures_and_regions(&self) -> Vec<(&str, &str)> {
-        self.prefectures.iter().map(|p| (p.code.as_str(), p.region_code.as_str())).collect()
+    fn places(&self) -> Vec<Place<'_>> {
+        self.prefectures.iter().map(Prefecture::place).collect()
     }
+}
+
+/// One optional `key=value` field of a prefecture line (a bare word is a
+/// profile name, as older files wrote it).
+fn apply_extra(prefecture: &mut Prefecture, extra: &str) -> Result<(), String> {
+    let (key, value) = extra.split_once('=').map_or(("profile", extra), |(k, v)| (k.trim(), v.trim()));
+    if value.is_empty() {
+        return Ok(());
+    }
+    match key {
+        "profile" => prefecture.profile = Some(value.to_owned()),
+        "base" => {
+            let url = url::Url::parse(value).map_err(|e| format!("base URL {value:?}: {e}"))?;
+            if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+                return Err(format!("base URL {value:?} must be an http(s) URL with a host"));
+            }
+            prefecture.base_url = Some(value.trim_end_matches('/').to_owned());
+        }
+        "unsupported" => prefecture.unsupported = Some(value.to_owned()),
+        other => return Err(format!("unknown field {other:?}: expected profile=, base= or unsupported=")),
+    }
+    Ok(())
 }
 
 /// Codes are compared upper-cased, with one-digit codes zero-padded (`1` = `01`).
@@ -293,6 +349,32 @@ mod tests {
     fn an_entry_may_name_the_profile_of_its_site() {
         let catalog = Catalog::with_file("prefecture|99|Test|53|test.example.org|other\n").expect("valid");
         assert_eq!(catalog.prefecture("99").and_then(|p| p.profile.as_deref()), Some("other"));
+    }
+
+    #[test]
+    fn an_entry_may_give_its_base_url_or_say_why_it_is_unsupported() {
+        let catalog = Catalog::with_file(
+            "prefecture|98|Plateforme|53|www.plateforme.gouv.fr|base=https://www.plateforme.gouv.fr/bretagne/\n\
+             prefecture|97|Hors ligne|53|x.gouv.fr|unsupported=bot shield\n",
+        )
+        .expect("valid");
+        let p = catalog.prefecture("98").expect("98");
+        assert_eq!(p.base_url.as_deref(), Some("https://www.plateforme.gouv.fr/bretagne"));
+        assert_eq!(p.unsupported, None);
+        assert_eq!(catalog.prefecture("97").and_then(|p| p.unsupported.as_deref()), Some("bot shield"));
+        let bretagne = ["53".to_owned()];
+        let in_bretagne: Vec<_> = catalog.unsupported_in(&bretagne, false).map(|p| p.code.as_str()).collect();
+        assert_eq!(in_bretagne, ["97"]);
+        assert!(Catalog::with_file("prefecture|98|X|53|x.gouv.fr|base=ftp://x\n").is_err());
+        assert!(Catalog::with_file("prefecture|98|X|53|x.gouv.fr|colour=blue\n").is_err());
+    }
+
+    #[test]
+    fn paris_is_built_in_as_unsupported_with_the_reason() {
+        let catalog = Catalog::builtin();
+        let paris = catalog.prefecture("75").expect("Paris");
+        assert!(paris.unsupported.as_deref().is_some_and(|why| !why.is_empty()));
+        assert_eq!(catalog.unsupported_in(&[], true).count(), 1, "only Paris");
     }
 
     #[test]

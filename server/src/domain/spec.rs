@@ -55,15 +55,25 @@ pub struct ExportSpec {
     pub format: ExportFormat,
 }
 
+/// A prefecture a task may name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Place<'a> {
+    pub code: &'a str,
+    /// Its region's code.
+    pub region: &'a str,
+    /// Why its site cannot be searched, when it cannot.
+    pub unsupported: Option<&'a str>,
+}
+
 /// The places a task may target, as a request is checked against them
 /// (the catalog is one).
 pub trait Places {
     /// The code of the region with this name or code.
     fn region_code(&self, name_or_code: &str) -> Option<&str>;
-    /// The code of the prefecture with this name or code.
-    fn prefecture_code(&self, name_or_code: &str) -> Option<&str>;
-    /// Every prefecture, in order: its code and its region's code.
-    fn prefectures_and_regions(&self) -> Vec<(&str, &str)>;
+    /// The prefecture with this name or code.
+    fn place(&self, name_or_code: &str) -> Option<Place<'_>>;
+    /// Every prefecture, in order.
+    fn places(&self) -> Vec<Place<'_>>;
 }
 
 impl<P: Places + ?Sized> Places for Arc<P> {
@@ -71,12 +81,12 @@ impl<P: Places + ?Sized> Places for Arc<P> {
         (**self).region_code(name_or_code)
     }
 
-    fn prefecture_code(&self, name_or_code: &str) -> Option<&str> {
-        (**self).prefecture_code(name_or_code)
+    fn place(&self, name_or_code: &str) -> Option<Place<'_>> {
+        (**self).place(name_or_code)
     }
 
-    fn prefectures_and_regions(&self) -> Vec<(&str, &str)> {
-        (**self).prefectures_and_regions()
+    fn places(&self) -> Vec<Place<'_>> {
+        (**self).places()
     }
 }
 
@@ -106,7 +116,9 @@ pub struct TaskSpec {
     /// Prefecture codes requested.
     pub prefectures: Vec<String>,
     /// Prefecture codes searched: those requested, those of the requested
-    /// regions, or every prefecture when neither was given. In catalog order.
+    /// regions, or every prefecture when neither was given, in catalog
+    /// order; a prefecture whose site is unsupported is left out (and cannot
+    /// be requested by name).
     pub targets: Vec<String>,
     pub exclude_keywords: Keywords,
     /// `None`: no limit.
@@ -134,13 +146,19 @@ impl TaskSpec {
             &mut violations,
             |r| format!("unknown region {r:?}: give a region name or INSEE code (see ListRegions)"),
         );
-        let prefectures = codes(
+        let mut prefectures = codes(
             "prefectures",
             &raw.prefectures,
-            |p| places.prefecture_code(p),
+            |p| places.place(p).map(|p| p.code),
             &mut violations,
             |p| format!("unknown prefecture {p:?}: give a département name or INSEE code (see ListPrefectures)"),
         );
+        for (i, name) in raw.prefectures.iter().enumerate() {
+            if let Some(Place { code, unsupported: Some(why), .. }) = places.place(name) {
+                violations.add(format!("prefectures[{i}]"), format!("prefecture {code} is not supported: {why}"));
+                prefectures.retain(|p| p != code);
+            }
+        }
 
         if raw.days_limit > MAX_DAYS_LIMIT {
             violations.add("days_limit", format!("must be at most {MAX_DAYS_LIMIT} days (0 for no limit)"));
@@ -156,14 +174,15 @@ impl TaskSpec {
         }
 
         let targets = places
-            .prefectures_and_regions()
+            .places()
             .into_iter()
-            .filter(|(code, region)| {
+            .filter(|p| p.unsupported.is_none())
+            .filter(|p| {
                 (regions.is_empty() && prefectures.is_empty())
-                    || prefectures.iter().any(|p| p == code)
-                    || regions.iter().any(|r| r == region)
+                    || prefectures.iter().any(|c| c == p.code)
+                    || regions.iter().any(|r| r == p.region)
             })
-            .map(|(code, _)| code.to_owned())
+            .map(|p| p.code.to_owned())
             .collect();
 
         violations.into_result(TaskSpec {
@@ -254,8 +273,9 @@ mod tests {
     fn a_task_without_regions_or_prefectures_targets_every_prefecture() {
         let spec = TaskSpec::parse(raw(&["bovin", " porcin "]), &Catalog::builtin()).expect("valid");
         assert_eq!(spec.keywords.as_slice(), ["bovin", "porcin"]);
-        assert_eq!(spec.targets.len(), 101);
-        assert_eq!(spec.total_operations(), 202);
+        assert_eq!(spec.targets.len(), 100, "every prefecture but Paris, whose site is unsupported");
+        assert!(!spec.targets.iter().any(|c| c == "75"));
+        assert_eq!(spec.total_operations(), 200);
         assert_eq!(spec.days_limit, None);
         assert_eq!(spec.request_id, None);
     }
@@ -269,6 +289,20 @@ mod tests {
         assert_eq!(spec.regions, ["94"]);
         assert_eq!(spec.prefectures, ["56", "2A"]);
         assert_eq!(spec.targets, ["2A", "2B", "56"]);
+    }
+
+    #[test]
+    fn an_unsupported_prefecture_is_refused_by_name_and_skipped_in_its_region() {
+        let mut named = raw(&["bovin"]);
+        named.prefectures = vec!["56".into(), "Paris".into()];
+        let err = TaskSpec::parse(named, &Catalog::builtin()).expect_err("Paris is unsupported");
+        assert_eq!(fields(&err), ["prefectures[1]"]);
+        assert!(err.0[0].description.contains("75 is not supported"), "{err}");
+
+        let mut region = raw(&["bovin"]);
+        region.regions = vec!["Île-de-France".into()];
+        let spec = TaskSpec::parse(region, &Catalog::builtin()).expect("valid");
+        assert_eq!(spec.targets, ["77", "78", "91", "92", "93", "94", "95"]);
     }
 
     #[test]

@@ -254,5 +254,6 @@ pub fn prefecture(catalog: &Catalog, prefecture: &Prefecture) -> pb::Prefecture 
         region: catalog.region_name(&prefecture.region_code).to_owned(),
         domain: prefecture.domain.clone(),
         region_code: prefecture.region_code.clone(),
+        unsupported_reason: prefecture.unsupported.clone().unwrap_or_default(),
     }
 }

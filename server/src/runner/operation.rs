@@ -48,7 +48,14 @@ pub(super) async fn pending_operations(inner: &Inner, task: &Task) -> Result<Vec
                 tracing::warn!(task = %task.id, code, "prefecture no longer in the catalog; skipped");
                 continue;
             };
-            let Some(site) = inner.scraper.site(&prefecture.domain, prefecture.profile.as_deref()) else {
+            if let Some(why) = &prefecture.unsupported {
+                // A task created before its site was marked unsupported.
+                tracing::warn!(task = %task.id, code, why, "site not supported; skipped");
+                continue;
+            }
+            let Some(site) =
+                inner.scraper.site(&prefecture.domain, prefecture.base_url.as_deref(), prefecture.profile.as_deref())
+            else {
                 // The server checks every catalog entry's profile at start-up.
                 tracing::error!(task = %task.id, code, profile = ?prefecture.profile, "unknown site profile; skipped");
                 continue;

@@ -186,12 +186,21 @@ impl SiteBase {
         Ok(SiteBase::Override(template.trim_end_matches('/').to_owned()))
     }
 
-    /// The URL fetched for `path_and_query` on the site `domain`.
-    pub fn url(&self, domain: &str, path_and_query: &str) -> Result<Url, url::ParseError> {
-        match self {
-            SiteBase::Real => Url::parse(&format!("https://{domain}{path_and_query}")),
-            SiteBase::Override(template) => {
-                Url::parse(&format!("{}{path_and_query}", template.replace("{domain}", domain)))
+    /// The URL fetched for `path_and_query` on the site `domain`, or on the
+    /// site at `base_url` when its catalog entry gives one (an override
+    /// then takes the base's host as the domain and keeps its path).
+    pub fn url(&self, domain: &str, base_url: Option<&Url>, path_and_query: &str) -> Result<Url, url::ParseError> {
+        let (domain, base_path) = match base_url {
+            Some(base) => (base.host_str().unwrap_or(domain), base.path().trim_end_matches('/')),
+            None => (domain, ""),
+        };
+        match (self, base_url) {
+            (SiteBase::Real, Some(base)) => {
+                Url::parse(&format!("{}{path_and_query}", base.as_str().trim_end_matches('/')))
+            }
+            (SiteBase::Real, None) => Url::parse(&format!("https://{domain}{path_and_query}")),
+            (SiteBase::Override(template), _) => {
+                Url::parse(&format!("{}{base_path}{path_and_query}", template.replace("{domain}", domain)))
             }
         }
     }
@@ -211,12 +220,12 @@ mod tests {
     fn page_urls_follow_the_prefecture_templates() {
         let profile = SiteProfile::prefecture().compile().expect("valid");
         let base = SiteBase::Real;
-        let first = base.url("www.morbihan.gouv.fr", &profile.page_path("bovin", 0)).expect("url");
+        let first = base.url("www.morbihan.gouv.fr", None, &profile.page_path("bovin", 0)).expect("url");
         assert_eq!(
             first.as_str(),
             "https://www.morbihan.gouv.fr/contenu/recherche/(searchtext)/bovin?SearchText=bovin"
         );
-        let third = base.url("www.morbihan.gouv.fr", &profile.page_path("bovin", 20)).expect("url");
+        let third = base.url("www.morbihan.gouv.fr", None, &profile.page_path("bovin", 20)).expect("url");
         assert_eq!(
             third.as_str(),
             "https://www.morbihan.gouv.fr/contenu/recherche/(offset)/20/(searchtext)/bovin?SearchText=bovin"
@@ -240,13 +249,30 @@ mod tests {
     fn the_base_url_override_points_every_domain_at_one_server() {
         let profile = SiteProfile::prefecture().compile().expect("valid");
         let base = SiteBase::parse_override("http://127.0.0.1:8088/{domain}/").expect("valid");
-        let url = base.url("www.morbihan.gouv.fr", &profile.page_path("bovin", 0)).expect("url");
+        let url = base.url("www.morbihan.gouv.fr", None, &profile.page_path("bovin", 0)).expect("url");
         assert_eq!(
             url.as_str(),
             "http://127.0.0.1:8088/www.morbihan.gouv.fr/contenu/recherche/(searchtext)/bovin?SearchText=bovin"
         );
         assert!(SiteBase::parse_override("ftp://x/{domain}").is_err());
         assert!(SiteBase::parse_override("not a url").is_err());
+    }
+
+    #[test]
+    fn a_site_with_a_base_url_is_searched_under_its_path_and_so_is_its_mirror() {
+        let profile = SiteProfile::prefecture().compile().expect("valid");
+        let base = Url::parse("https://www.plateforme.gouv.fr/bretagne").expect("url");
+        let real = SiteBase::Real.url("x.gouv.fr", Some(&base), &profile.page_path("bovin", 0)).expect("url");
+        assert_eq!(
+            real.as_str(),
+            "https://www.plateforme.gouv.fr/bretagne/contenu/recherche/(searchtext)/bovin?SearchText=bovin"
+        );
+        let mirror = SiteBase::parse_override("http://127.0.0.1:8088/{domain}").expect("valid");
+        let mirrored = mirror.url("x.gouv.fr", Some(&base), &profile.page_path("bovin", 0)).expect("url");
+        assert_eq!(
+            mirrored.as_str(),
+            "http://127.0.0.1:8088/www.plateforme.gouv.fr/bretagne/contenu/recherche/(searchtext)/bovin?SearchText=bovin"
+        );
     }
 
     #[test]

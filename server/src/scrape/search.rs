@@ -76,11 +76,24 @@ pub struct Scraper {
     profiles: Profiles,
 }
 
-/// A site to search: its host name and the profile it follows.
+/// A site to search: its host name, where its pages are when not at the
+/// host's root, and the profile it follows.
 #[derive(Debug, Clone)]
 pub struct Site {
     pub domain: String,
+    pub base_url: Option<Url>,
     pub profile: Arc<CompiledProfile>,
+}
+
+impl Site {
+    /// What relative links of its pages are resolved against: its base URL,
+    /// or its canonical origin (whatever the address it was fetched from).
+    fn link_base(&self) -> Result<Url, url::ParseError> {
+        match &self.base_url {
+            Some(base) => base.join(&format!("{}/", base.path().trim_end_matches('/'))),
+            None => canonical_origin(&self.domain),
+        }
+    }
 }
 
 impl Scraper {
@@ -92,11 +105,13 @@ impl Scraper {
         &self.profiles
     }
 
-    /// The site of `domain`, following the profile named `profile` (the
-    /// default profile when `None`).
-    pub fn site(&self, domain: &str, profile: Option<&str>) -> Option<Site> {
+    /// The site of `domain` (its pages under `base_url` when given),
+    /// following the profile named `profile` (the default profile when
+    /// `None`); `None` when the profile or the base URL is unknown or invalid.
+    pub fn site(&self, domain: &str, base_url: Option<&str>, profile: Option<&str>) -> Option<Site> {
         let profile = self.profiles.get(profile.unwrap_or(PREFECTURE_PROFILE))?.clone();
-        Some(Site { domain: domain.to_owned(), profile })
+        let base_url = base_url.map(Url::parse).transpose().ok()?;
+        Some(Site { domain: domain.to_owned(), base_url, profile })
     }
 
     /// A search of `site` for `keyword`, keeping the cards `filter` keeps.
@@ -155,10 +170,10 @@ impl Search {
             return Ok(None);
         }
         let domain = self.site.domain.clone();
-        let origin = canonical_origin(&domain).map_err(|e| self.fail(format!("invalid domain {domain:?}: {e}")))?;
+        let origin = self.site.link_base().map_err(|e| self.fail(format!("invalid site {domain:?}: {e}")))?;
         let url = self
             .base
-            .url(&domain, &profile.page_path(&self.keyword, self.state.offset))
+            .url(&domain, self.site.base_url.as_ref(), &profile.page_path(&self.keyword, self.state.offset))
             .map_err(|e| self.fail(format!("invalid page URL: {e}")))?;
         let body = match self.fetcher.get(&url, cancel).await {
             Ok(body) => body,

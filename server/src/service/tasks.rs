@@ -20,7 +20,14 @@ impl TaskService {
         let spec = TaskSpec::parse(raw, &self.catalog)?;
         let id = TaskId::new();
         let search_text = self.search_text(id, &spec);
-        let (task, created) = self.store.insert_task(NewTask { id, spec, search_text, now: Utc::now() }).await?;
+        let every_prefecture = spec.regions.is_empty() && spec.prefectures.is_empty();
+        let skipped = self
+            .catalog
+            .unsupported_in(&spec.regions, every_prefecture)
+            .map(|p| format!("{} ({}): {}", p.name, p.code, p.unsupported.as_deref().unwrap_or_default()))
+            .collect();
+        let new = NewTask { id, spec, search_text, skipped, now: Utc::now() };
+        let (task, created) = self.store.insert_task(new).await?;
         if created {
             tracing::info!(task = %task.id, operations = task.counters.total_operations, "task queued");
             self.runner.wake();

@@ -21,6 +21,9 @@ pub struct NewTask {
     /// Folded id, keywords and prefecture codes and names: what
     /// `ListTasks.query` matches.
     pub search_text: String,
+    /// Prefectures in the task's scope left out, with why: logged once, as
+    /// the task is created.
+    pub skipped: Vec<String>,
     pub now: DateTime<Utc>,
 }
 
@@ -55,14 +58,20 @@ impl Store {
     /// request id (`created` is then false).
     pub async fn insert_task(&self, new: NewTask) -> Result<(Task, bool), StoreError> {
         let row = new_row(&new);
-        let event = event_row(&row.id, EventKind::Created, created_message(&new.spec), new.now);
+        let mut events = vec![event_row(&row.id, EventKind::Created, created_message(&new.spec), new.now)];
+        if !new.skipped.is_empty() {
+            let message = format!("skipped, their sites are not supported: {}", new.skipped.join("; "));
+            events.push(event_row(&row.id, EventKind::Skipped, message, new.now));
+        }
         let request_id = row.request_id.clone();
         let row: Option<TaskRow> = with_conn!(self, writer, |conn| {
             conn.transaction::<_, StoreError, _>(async |conn| {
                 let inserted =
                     diesel::insert_into(tasks::table).values(&row).on_conflict_do_nothing().execute(conn).await?;
                 if inserted == 1 {
-                    diesel::insert_into(task_events::table).values(&event).execute(conn).await?;
+                    for event in &events {
+                        diesel::insert_into(task_events::table).values(event).execute(conn).await?;
+                    }
                     return Ok(Some(row));
                 }
                 let Some(request_id) = &request_id else { return Ok(None) };

@@ -144,8 +144,10 @@ fn render(catalog: &Catalog, filled: &Filled) -> Markup {
                         @for r in catalog.regions() {
                             optgroup label=(r.name) {
                                 @for pref in catalog.prefectures_in(&r.code) {
-                                    option value=(pref.code) selected[prefectures.contains(&pref.code.as_str())] {
+                                    option value=(pref.code) selected[prefectures.contains(&pref.code.as_str())]
+                                        disabled[pref.unsupported.is_some()] title=[pref.unsupported.as_deref()] {
                                         (pref.name) " (" (pref.code) ")"
+                                        @if pref.unsupported.is_some() { " — not supported" }
                                     }
                                 }
                             }
