@@ -34,6 +34,22 @@ pub struct FixtureCard {
     pub date_label: String,
     /// YYYY-MM-DD, empty when undated.
     pub published_on: String,
+    /// How the card is written, as the real sites vary it: where its date
+    /// detail is, whether its title has the title class.
+    pub markup: Markup,
+}
+
+/// The ways the real sites write a result card.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Markup {
+    /// Horizontal card, title in `.fr-card__title`, date in `fr-card__end`.
+    Standard,
+    /// The date detail in `fr-card__start`, after a category detail.
+    DateInStart,
+    /// A vertical card whose title is a plain heading, without the class.
+    PlainHeading,
+    /// A category detail in `fr-card__start` and the date in `fr-card__end`.
+    DetailsInBoth,
 }
 
 /// Number of cards per (domain, keyword); anything else has no result.
@@ -485,7 +501,8 @@ fn generate(domain: &str, keyword: &str, count: usize) -> Vec<FixtureCard> {
                 2 => (format!("Le {d:02}/{m:02}/{y}"), iso),
                 _ => (format!("Publié le {d} {} {y}", months[(m - 1) as usize]), iso),
             };
-            FixtureCard { href, link, title_html, title, description_html, description, date_label, published_on }
+            let markup = [Markup::Standard, Markup::DateInStart, Markup::PlainHeading, Markup::DetailsInBoth][i % 4];
+            FixtureCard { href, link, title_html, title, description_html, description, date_label, published_on, markup }
         })
         .collect()
 }
@@ -542,27 +559,52 @@ fn render_page(domain: &str, keyword: &str, offset: usize, total: usize, page: &
                 .as_ref()
                 .map(|d| format!(r#"<p class="fr-card__desc">{d}</p>"#))
                 .unwrap_or_default();
-            let date = if card.date_label.is_empty() {
-                String::new()
-            } else {
-                format!(
-                    r#"<div class="fr-card__end"><p class="fr-card__detail fr-icon-calendar-line">{}</p></div>"#,
-                    card.date_label
-                )
+            let detail = |label: &str| format!(r#"<p class="fr-card__detail fr-icon-calendar-line">{label}</p>"#);
+            let dated = |wrap: &dyn Fn(String) -> String| {
+                if card.date_label.is_empty() { String::new() } else { wrap(detail(&card.date_label)) }
             };
+            let badge = r#"<ul class="fr-badges-group"><li><p class="fr-badge">Avis</p></li></ul>"#;
+            let category = r#"<p class="fr-card__detail">Arrêté</p>"#;
+            let (card_class, title_tag, start, end) = match card.markup {
+                Markup::Standard => (
+                    "fr-card fr-enlarge-link fr-card--horizontal fr-card--sm",
+                    r#"h3 class="fr-card__title""#,
+                    badge.to_owned(),
+                    dated(&|d| format!(r#"<div class="fr-card__end">{d}</div>"#)),
+                ),
+                Markup::DateInStart => (
+                    "fr-card fr-enlarge-link fr-card--horizontal",
+                    r#"h3 class="fr-card__title""#,
+                    format!("{category}{}", dated(&|d| d)),
+                    String::new(),
+                ),
+                Markup::PlainHeading => (
+                    "fr-card fr-enlarge-link",
+                    "h4",
+                    badge.to_owned(),
+                    dated(&|d| format!(r#"<div class="fr-card__end">{d}</div>"#)),
+                ),
+                Markup::DetailsInBoth => (
+                    "fr-card fr-card--horizontal fr-card--no-arrow",
+                    r#"h2 class="fr-card__title""#,
+                    category.to_owned(),
+                    dated(&|d| format!(r#"<div class="fr-card__end">{d}</div>"#)),
+                ),
+            };
+            let title_end = title_tag.split(' ').next().unwrap_or("h3");
             let _ = write!(
                 html,
                 r#"
         <div class="fr-col-12">
-          <div class="fr-card fr-enlarge-link fr-card--horizontal fr-card--sm">
+          <div class="{card_class}">
             <div class="fr-card__body">
               <div class="fr-card__content">
-                <h3 class="fr-card__title">
+                <{title_tag}>
                   <a href="{}">{}</a>
-                </h3>
+                </{title_end}>
                 {description}
-                <div class="fr-card__start"><ul class="fr-badges-group"><li><p class="fr-badge">Avis</p></li></ul></div>
-                {date}
+                <div class="fr-card__start">{start}</div>
+                {end}
               </div>
             </div>
           </div>

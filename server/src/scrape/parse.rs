@@ -15,7 +15,7 @@ pub fn parse_cards(profile: &CompiledProfile, html: &str, origin: &Url) -> Vec<C
 }
 
 fn parse_card(profile: &CompiledProfile, card: ElementRef<'_>, origin: &Url) -> Option<Card> {
-    let title_el = card.select(&profile.title).next();
+    let title_el = card.select(&profile.title).next().or_else(|| card.select(&profile.heading).next());
     // The link is the title's own when it has one, else the card's first link.
     let link_el =
         title_el.and_then(|t| t.select(&profile.link).next()).or_else(|| card.select(&profile.link).next())?;
@@ -29,8 +29,12 @@ fn parse_card(profile: &CompiledProfile, card: ElementRef<'_>, origin: &Url) -> 
     }
     let title = title_el.map(text_of).filter(|t| !t.is_empty()).unwrap_or_else(|| text_of(link_el));
     let description = card.select(&profile.description).next().map(text_of).unwrap_or_default();
-    let date_label = card.select(&profile.date).next().map(text_of).unwrap_or_default();
-    let published_on = profile.profile.dates.parse(&date_label);
+    // The first detail that reads as a date, wherever it is in the card.
+    let (date_label, published_on) = card
+        .select(&profile.date)
+        .map(text_of)
+        .find_map(|label| profile.profile.dates.parse(&label).map(|date| (label, Some(date))))
+        .unwrap_or_default();
     Some(Card { link: link.into(), title, description, date_label, published_on })
 }
 
@@ -149,6 +153,34 @@ mod tests {
         assert_eq!(links, ["https://www.morbihan.gouv.fr/doc"]);
         let without_main = format!("<body>{}{}</body>", card("/a"), card("/b"));
         assert_eq!(parse(&without_main).len(), 2, "a page without <main> is read whole");
+    }
+
+    #[test]
+    fn the_date_is_read_from_whichever_detail_has_one_and_the_title_from_any_heading() {
+        let html = r#"
+          <div class="fr-card">
+            <div class="fr-card__body"><div class="fr-card__content">
+              <h4><a href="/a">Titre sans classe</a></h4>
+              <div class="fr-card__start"><p class="fr-card__detail">Arrêté</p><p class="fr-card__detail">Le 01/02/2025</p></div>
+            </div></div>
+          </div>
+          <div class="fr-card fr-card--horizontal">
+            <h3 class="fr-card__title"><a href="/b">B</a></h3>
+            <div class="fr-card__start"><p class="fr-card__detail">Avis</p></div>
+            <div class="fr-card__end"><p class="fr-card__detail">Mis à jour le 05/10/2025</p></div>
+          </div>
+          <div class="fr-card"><h3 class="fr-card__title"><a href="/c">C</a></h3>
+            <div class="fr-card__start"><p class="fr-card__detail">Communiqué</p></div></div>"#;
+        let cards = parse(html);
+        let got: Vec<_> = cards.iter().map(|c| (c.title.as_str(), c.date_label.as_str(), c.published_on)).collect();
+        assert_eq!(
+            got,
+            [
+                ("Titre sans classe", "Le 01/02/2025", NaiveDate::from_ymd_opt(2025, 2, 1)),
+                ("B", "Mis à jour le 05/10/2025", NaiveDate::from_ymd_opt(2025, 10, 5)),
+                ("C", "", None),
+            ]
+        );
     }
 
     #[test]

@@ -39,6 +39,8 @@ pub struct SiteProfile {
     pub content_region: Option<(String, String)>,
     pub card_selector: String,
     pub title_selector: String,
+    /// Where the title is when a card has no element of `title_selector`.
+    pub heading_selector: String,
     pub link_selector: String,
     pub description_selector: String,
     pub date_selector: String,
@@ -56,10 +58,13 @@ impl SiteProfile {
             page_step: 10,
             max_offset: DEFAULT_MAX_OFFSET,
             // DSFR pages keep their content in <main>; the mega-menu, header
-            // and footer are as large as the results.
+            // and footer are as large as the results. Cards hold details
+            // (category, dates) in their start and end parts: the date is
+            // read from whichever detail has one.
             content_region: Some(("<main".into(), "</main>".into())),
             card_selector: "div.fr-card".into(),
             title_selector: ".fr-card__title".into(),
+            heading_selector: "h2, h3, h4, h5, h6".into(),
             link_selector: "a[href]".into(),
             description_selector: ".fr-card__desc".into(),
             date_selector: ".fr-card__detail".into(),
@@ -82,6 +87,7 @@ impl SiteProfile {
         Ok(CompiledProfile {
             card: compile(&self.card_selector)?,
             title: compile(&self.title_selector)?,
+            heading: compile(&self.heading_selector)?,
             link: compile(&self.link_selector)?,
             description: compile(&self.description_selector)?,
             date: compile(&self.date_selector)?,
@@ -100,6 +106,7 @@ pub struct CompiledProfile {
     pub profile: SiteProfile,
     pub(crate) card: Selector,
     pub(crate) title: Selector,
+    pub(crate) heading: Selector,
     pub(crate) link: Selector,
     pub(crate) description: Selector,
     pub(crate) date: Selector,
