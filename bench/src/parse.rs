@@ -5,9 +5,9 @@ use std::path::Path;
 use std::time::Instant;
 
 use anyhow::Context;
-use scrape_server::scrape::SiteProfile;
 use scrape_server::scrape::parse::parse_cards;
 use scrape_server::scrape::profile::canonical_origin;
+use scrape_server::scrape::{ParseBudget, SiteProfile};
 use serde_json::Value;
 
 use crate::stats::round;
@@ -39,7 +39,12 @@ pub fn run(manifest: &Path, site_dir: &Path, keywords: &str, repeat: usize) -> a
         }
     }
     let profile = SiteProfile::prefecture().compile()?;
-    let cards: u64 = pages.iter().map(|(origin, html)| parse_cards(&profile, html, origin).len() as u64).sum();
+    // The same budget check as the server's, so the floor includes it.
+    let budget = ParseBudget::default();
+    let mut cards = 0u64;
+    for (origin, html) in &pages {
+        cards += parse_cards(&profile, html, origin, &budget)?.len() as u64;
+    }
     anyhow::ensure!(cards == expected_cards, "extracted {cards} cards, the manifest has {expected_cards}");
 
     let mut best: Option<(f64, Vec<f64>)> = None;
@@ -48,7 +53,7 @@ pub fn run(manifest: &Path, site_dir: &Path, keywords: &str, repeat: usize) -> a
         let all = Instant::now();
         for (origin, html) in &pages {
             let t = Instant::now();
-            std::hint::black_box(parse_cards(&profile, html, origin));
+            let _ = std::hint::black_box(parse_cards(&profile, html, origin, &budget));
             times.push(t.elapsed().as_secs_f64());
         }
         let total = all.elapsed().as_secs_f64();

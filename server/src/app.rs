@@ -16,7 +16,7 @@ use crate::catalog::Catalog;
 use crate::config::Config;
 use crate::grpc::{self, CatalogApi, TaskApi};
 use crate::runner::{ProgressHub, Runner};
-use crate::scrape::{Fetcher, Limits, Profiles, Scraper, SiteBase};
+use crate::scrape::{Fetcher, Limits, ParserPool, Profiles, Scraper, SiteBase};
 use crate::service::TaskService;
 use crate::store::{DatabaseUrl, Store};
 use crate::web;
@@ -55,7 +55,8 @@ impl App {
         };
         let fetcher = Fetcher::new(config.fetch(), Arc::new(Limits::new(config.limits())))
             .map_err(|e| ServeError::Config(format!("HTTP client: {e}")))?;
-        let scraper = Scraper::new(fetcher, base, profiles);
+        // One parsing thread per core, off the async runtime's threads.
+        let scraper = Scraper::new(fetcher, base, profiles, ParserPool::new(0, config.parse_budget()));
 
         let database = DatabaseUrl::parse(&config.database_url)?;
         let store = Store::open(&database, config.pool()).await?;

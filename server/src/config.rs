@@ -9,7 +9,7 @@ use clap::Parser;
 
 use crate::runner::{RunnerConfig, default_owner};
 use crate::scrape::fetch::default_user_agent;
-use crate::scrape::{FetchConfig, LimitsConfig};
+use crate::scrape::{FetchConfig, LimitsConfig, ParseBudget};
 use crate::store::PoolConfig;
 
 /// scrape-server: runs web-scraping tasks and streams their progress over gRPC.
@@ -69,6 +69,11 @@ pub struct Config {
     #[arg(long, env = "SCRAPE_MAX_PAGE_BYTES", default_value_t = 8 * 1024 * 1024)]
     pub max_page_bytes: usize,
 
+    /// Most result cards taken from one page; a page with more fails its
+    /// operation (real pages hold ten).
+    #[arg(long, env = "SCRAPE_MAX_CARDS_PER_PAGE", default_value_t = crate::scrape::budget::DEFAULT_MAX_CARDS, value_parser = clap::value_parser!(usize))]
+    pub max_cards_per_page: usize,
+
     /// How long a database call waits for a connection or a lock before
     /// answering UNAVAILABLE, in milliseconds.
     #[arg(long, env = "SCRAPE_DATABASE_TIMEOUT_MS", default_value_t = 5000, value_parser = clap::value_parser!(u64).range(10..))]
@@ -104,6 +109,7 @@ impl Default for Config {
             retries: 3,
             retry_base_delay_ms: 500,
             max_page_bytes: 8 * 1024 * 1024,
+            max_cards_per_page: crate::scrape::budget::DEFAULT_MAX_CARDS,
             database_timeout_ms: 5000,
             catalog: None,
             lease_secs: 30,
@@ -130,6 +136,11 @@ impl Config {
             max_body_bytes: self.max_page_bytes,
             ..FetchConfig::default()
         }
+    }
+
+    /// What a page may cost to parse.
+    pub fn parse_budget(&self) -> ParseBudget {
+        ParseBudget { max_cards: self.max_cards_per_page.max(1), ..ParseBudget::default() }
     }
 
     pub fn pool(&self) -> PoolConfig {

@@ -87,6 +87,13 @@ pub enum Fault {
     Truncated,
     /// Answers a body of this many bytes.
     Oversized(usize),
+    /// Answers a page whose results are this many nested `<div>` deep, as
+    /// a hostile site might, with one card at the bottom.
+    Nested(usize),
+    /// Answers a page with this many result cards.
+    Cards(usize),
+    /// Redirects (302) to this absolute URL.
+    RedirectTo(String),
     /// Closes the connection without answering, the next `times` requests.
     Reset { times: usize },
     /// Serves the page in windows-1252, declared in `Content-Type`.
@@ -187,6 +194,12 @@ impl Drop for FixtureSite {
 
 impl FixtureSite {
     pub async fn start(spec: SiteSpec) -> FixtureSite {
+        FixtureSite::start_at(spec, "127.0.0.1:0").await
+    }
+
+    /// A fixture site listening on `address` (another loopback address, say,
+    /// for a second host).
+    pub async fn start_at(spec: SiteSpec, address: &str) -> FixtureSite {
         let mut cards = HashMap::new();
         for (domain, keyword, count) in &spec.counts {
             cards.insert(((*domain).to_owned(), (*keyword).to_owned()), generate(domain, keyword, *count));
@@ -199,7 +212,7 @@ impl FixtureSite {
             default_gate: Mutex::new(None),
             traffic: Mutex::new(Traffic::default()),
         });
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind the fixture site");
+        let listener = TcpListener::bind(address).await.expect("bind the fixture site");
         let addr = listener.local_addr().expect("fixture address");
         let server = tokio::spawn({
             let state = state.clone();
@@ -212,6 +225,11 @@ impl FixtureSite {
             }
         });
         FixtureSite { addr, state, server }
+    }
+
+    /// The address it listens on.
+    pub fn address(&self) -> SocketAddr {
+        self.addr
     }
 
     /// The `--site-base-url` that points every domain at this site.
@@ -355,6 +373,22 @@ async fn serve_connection(state: Arc<State>, stream: TcpStream) {
             response(status, html_type, &extra, b"<h1>Erreur</h1>")
         }
         Some(Fault::RedirectLoop) => response(302, html_type, &format!("Location: {target}\r\n"), b""),
+        Some(Fault::Nested(depth)) => {
+            let card = r#"<div class="fr-card"><h3 class="fr-card__title"><a href="/profond">Profond</a></h3></div>"#;
+            let body = format!(
+                "<html><body><main>{}{card}{}</main></body></html>",
+                "<div>".repeat(depth),
+                "</div>".repeat(depth)
+            );
+            response(200, html_type, "", body.as_bytes())
+        }
+        Some(Fault::Cards(count)) => {
+            let cards: String = (0..count)
+                .map(|i| format!(r#"<div class="fr-card"><h3 class="fr-card__title"><a href="/carte-{i}">Carte {i}</a></h3></div>"#))
+                .collect();
+            response(200, html_type, "", format!("<html><body><main>{cards}</main></body></html>").as_bytes())
+        }
+        Some(Fault::RedirectTo(location)) => response(302, html_type, &format!("Location: {location}\r\n"), b""),
         Some(Fault::Oversized(size)) => {
             let mut body = b"<html><body>".to_vec();
             body.resize(size, b'x');

@@ -14,6 +14,7 @@ mod crash;
 mod dashboard;
 mod exports;
 mod faults;
+mod hostile;
 mod leases;
 mod lifecycle;
 mod management;

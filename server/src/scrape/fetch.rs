@@ -75,6 +75,9 @@ pub enum FetchError {
     Connect(String),
     #[error("too many redirects")]
     Redirects,
+    /// A redirect left the site: it is never followed.
+    #[error("redirected off-site to {0}")]
+    OffSite(String),
     #[error("response body larger than {0} bytes")]
     BodyTooLarge(usize),
     #[error("transport error: {0}")]
@@ -87,7 +90,9 @@ impl FetchError {
         match self {
             FetchError::Status(code) => matches!(code, 408 | 429) || (500..600).contains(code),
             FetchError::Timeout | FetchError::Connect(_) | FetchError::Transport(_) => true,
-            FetchError::Cancelled | FetchError::Redirects | FetchError::BodyTooLarge(_) => false,
+            FetchError::Cancelled | FetchError::Redirects | FetchError::OffSite(_) | FetchError::BodyTooLarge(_) => {
+                false
+            }
         }
     }
 
@@ -95,13 +100,70 @@ impl FetchError {
         if err.is_timeout() {
             FetchError::Timeout
         } else if err.is_redirect() {
-            FetchError::Redirects
+            match find_cause::<OffSite>(err) {
+                Some(off) => FetchError::OffSite(off.0.clone()),
+                None => FetchError::Redirects,
+            }
         } else if err.is_connect() {
             FetchError::Connect(root_cause(err))
         } else {
             FetchError::Transport(root_cause(err))
         }
     }
+}
+
+/// A redirect to another host, another scheme than http(s), or another
+/// server of the same host.
+#[derive(Debug, thiserror::Error)]
+#[error("redirected off-site to {0}")]
+struct OffSite(String);
+
+/// Follows at most `max` redirects, and only on the site first asked: the
+/// same host (an IP literal included), http or https, on the same port or
+/// from http to https on their default ports. Anything else stops the
+/// request, so a site cannot send the engine to another host (an internal
+/// service, a metadata address).
+fn on_site_redirects(max: usize) -> reqwest::redirect::Policy {
+    reqwest::redirect::Policy::custom(move |attempt| {
+        let Some(first) = attempt.previous().first() else { return attempt.follow() };
+        let target = attempt.url();
+        let same_host = target.host_str().is_some() && target.host_str() == first.host_str();
+        let same_server = target.port_or_known_default() == first.port_or_known_default()
+            || (first.scheme() == "http"
+                && first.port().is_none()
+                && target.scheme() == "https"
+                && target.port().is_none());
+        if !matches!(target.scheme(), "http" | "https") || !same_host || !same_server {
+            let host = target.host_str().map_or_else(|| target.scheme().to_owned(), str::to_owned);
+            let where_to = match target.port() {
+                Some(port) => format!("{host}:{port}"),
+                None => host,
+            };
+            attempt.error(OffSite(where_to))
+        } else if attempt.previous().len() > max {
+            // The first of the previous URLs is the one asked, not a redirect.
+            attempt.error(TooManyRedirects)
+        } else {
+            attempt.follow()
+        }
+    })
+}
+
+/// More redirects than allowed.
+#[derive(Debug, thiserror::Error)]
+#[error("too many redirects")]
+struct TooManyRedirects;
+
+/// The first error of type `E` in the chain of `err`.
+fn find_cause<'a, E: std::error::Error + 'static>(err: &'a (dyn std::error::Error + 'static)) -> Option<&'a E> {
+    let mut cause = Some(err);
+    while let Some(e) = cause {
+        if let Some(found) = e.downcast_ref::<E>() {
+            return Some(found);
+        }
+        cause = e.source();
+    }
+    None
 }
 
 fn root_cause(err: &(dyn std::error::Error + 'static)) -> String {
@@ -134,7 +196,7 @@ impl Fetcher {
             .user_agent(config.user_agent.clone())
             .timeout(config.request_timeout)
             .connect_timeout(config.connect_timeout)
-            .redirect(reqwest::redirect::Policy::limited(config.max_redirects))
+            .redirect(on_site_redirects(config.max_redirects))
             .pool_max_idle_per_host(limits.config().per_host_concurrency.max(1))
             .build()?;
         Ok(Fetcher { client, limits, config: Arc::new(config) })

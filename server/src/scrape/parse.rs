@@ -4,14 +4,28 @@ use scraper::{ElementRef, Html};
 use url::Url;
 
 use crate::domain::Card;
+use crate::scrape::budget::{OverBudget, ParseBudget};
 use crate::scrape::profile::CompiledProfile;
 
 /// The cards of a page, in page order. Relative links are resolved against
 /// `origin`, the site's canonical origin. Only the profile's content region
-/// is parsed.
-pub fn parse_cards(profile: &CompiledProfile, html: &str, origin: &Url) -> Vec<Card> {
-    let document = Html::parse_document(profile.content(html));
-    document.select(&profile.card).filter_map(|card| parse_card(profile, card, origin)).collect()
+/// is parsed, and only when it stays within `budget`.
+pub fn parse_cards(
+    profile: &CompiledProfile,
+    html: &str,
+    origin: &Url,
+    budget: &ParseBudget,
+) -> Result<Vec<Card>, OverBudget> {
+    let content = profile.content(html);
+    budget.check(content)?;
+    let document = Html::parse_document(content);
+    let mut found = document.select(&profile.card);
+    let cards: Vec<Card> =
+        found.by_ref().take(budget.max_cards).filter_map(|card| parse_card(profile, card, origin)).collect();
+    if found.next().is_some() {
+        return Err(OverBudget::TooManyCards { max: budget.max_cards });
+    }
+    Ok(cards)
 }
 
 fn parse_card(profile: &CompiledProfile, card: ElementRef<'_>, origin: &Url) -> Option<Card> {
@@ -71,7 +85,8 @@ mod tests {
 
     fn parse(html: &str) -> Vec<Card> {
         let profile = SiteProfile::prefecture().compile().expect("valid");
-        parse_cards(&profile, html, &canonical_origin("www.morbihan.gouv.fr").expect("origin"))
+        let origin = canonical_origin("www.morbihan.gouv.fr").expect("origin");
+        parse_cards(&profile, html, &origin, &ParseBudget::default()).expect("within the budget")
     }
 
     const CARD: &str = r#"
@@ -181,6 +196,19 @@ mod tests {
                 ("C", "", None),
             ]
         );
+    }
+
+    #[test]
+    fn a_page_with_more_cards_than_the_budget_is_refused() {
+        let profile = SiteProfile::prefecture().compile().expect("valid");
+        let origin = canonical_origin("www.morbihan.gouv.fr").expect("origin");
+        let budget = ParseBudget { max_cards: 3, ..ParseBudget::default() };
+        let card =
+            |i: usize| format!(r#"<div class="fr-card"><h3 class="fr-card__title"><a href="/{i}">T</a></h3></div>"#);
+        let three: String = (0..3).map(card).collect();
+        assert_eq!(parse_cards(&profile, &three, &origin, &budget).map(|c| c.len()), Ok(3));
+        let four: String = (0..4).map(card).collect();
+        assert_eq!(parse_cards(&profile, &four, &origin, &budget), Err(OverBudget::TooManyCards { max: 3 }));
     }
 
     #[test]

@@ -12,7 +12,7 @@ use url::Url;
 use crate::domain::Card;
 use crate::scrape::fetch::{FetchError, Fetcher};
 use crate::scrape::filter::CardFilter;
-use crate::scrape::parse::parse_cards;
+use crate::scrape::parser_pool::ParserPool;
 use crate::scrape::profile::{CompiledProfile, PREFECTURE_PROFILE, Profiles, SiteBase, canonical_origin};
 
 /// How a search went. A search that failed part-way keeps what its earlier
@@ -74,6 +74,7 @@ pub struct Scraper {
     fetcher: Fetcher,
     base: SiteBase,
     profiles: Profiles,
+    parsers: ParserPool,
 }
 
 /// A site to search: its host name, where its pages are when not at the
@@ -97,8 +98,8 @@ impl Site {
 }
 
 impl Scraper {
-    pub fn new(fetcher: Fetcher, base: SiteBase, profiles: Profiles) -> Scraper {
-        Scraper { fetcher, base, profiles }
+    pub fn new(fetcher: Fetcher, base: SiteBase, profiles: Profiles, parsers: ParserPool) -> Scraper {
+        Scraper { fetcher, base, profiles, parsers }
     }
 
     pub fn profiles(&self) -> &Profiles {
@@ -132,6 +133,7 @@ impl Scraper {
         Search {
             fetcher: self.fetcher.clone(),
             base: self.base.clone(),
+            parsers: self.parsers.clone(),
             site: site.clone(),
             keyword: keyword.to_owned(),
             filter,
@@ -150,6 +152,7 @@ impl Scraper {
 pub struct Search {
     fetcher: Fetcher,
     base: SiteBase,
+    parsers: ParserPool,
     site: Site,
     keyword: String,
     filter: CardFilter,
@@ -183,7 +186,10 @@ impl Search {
             Err(e) => return Err(self.fail(page_error(&url, &e))),
         };
         self.state.pages_fetched += 1;
-        let cards = parse_cards(&profile, &body, &origin);
+        let cards = match self.parsers.parse(profile.clone(), body, origin).await {
+            Ok(cards) => cards,
+            Err(e) => return Err(self.fail(format!("{url}: {e}"))),
+        };
         let fresh: Vec<Card> = cards.into_iter().filter(|c| self.seen.insert(c.link.clone())).collect();
         if fresh.is_empty() {
             // An empty page, or one that only repeats earlier cards: the end.
