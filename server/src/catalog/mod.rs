@@ -179,7 +179,7 @@ impl Catalog {
         every_prefecture: bool,
     ) -> impl Iterator<Item = &'a Prefecture> + 'a {
         self.prefectures.iter().filter(move |p| {
-            p.unsupported.is_some() && (every_prefecture || regions.iter().any(|r| *r == p.region_code))
+            p.unsupported.is_some() && (every_prefecture || regions.contains(&p.region_code))
         })
     }
 
