@@ -155,6 +155,8 @@ impl Gate {
 #[derive(Debug, Clone)]
 pub struct Hit {
     pub path: String,
+    /// The query string, as sent (without the `?`).
+    pub query: String,
     pub at: Instant,
     pub user_agent: String,
     pub accept_encoding: String,
@@ -176,6 +178,9 @@ struct State {
     /// The gate of every path without one of its own.
     default_gate: Mutex<Option<Gate>>,
     traffic: Mutex<Traffic>,
+    /// Whether a search's `dateFilter[]` window is applied, as the real
+    /// sites do (undated cards stay), or ignored, as a site may.
+    date_filter: std::sync::atomic::AtomicBool,
 }
 
 /// The running fixture site: a small HTTP/1.1 server on a raw socket, so
@@ -211,6 +216,7 @@ impl FixtureSite {
             gates: Mutex::new(HashMap::new()),
             default_gate: Mutex::new(None),
             traffic: Mutex::new(Traffic::default()),
+            date_filter: std::sync::atomic::AtomicBool::new(true),
         });
         let listener = TcpListener::bind(address).await.expect("bind the fixture site");
         let addr = listener.local_addr().expect("fixture address");
@@ -266,6 +272,12 @@ impl FixtureSite {
     /// `None`, answer normally).
     pub fn set_default_fault(&self, fault: Option<Fault>) {
         *self.state.default_fault.lock().expect("fault") = fault;
+    }
+
+    /// Makes the site ignore the date window of its searches (or apply it
+    /// again), as a site may.
+    pub fn set_date_filter(&self, applied: bool) {
+        self.state.date_filter.store(applied, std::sync::atomic::Ordering::SeqCst);
     }
 
     /// Makes a path answer normally again.
@@ -337,11 +349,13 @@ async fn serve_connection(state: Arc<State>, stream: TcpStream) {
         }
     }
     let target = request_line.split_whitespace().nth(1).unwrap_or("/").to_owned();
-    let path = target.split('?').next().unwrap_or("/").to_owned();
+    let (path, query) = target.split_once('?').unwrap_or((&target, ""));
+    let (path, query) = (path.to_owned(), query.to_owned());
     let in_flight = {
         let mut traffic = state.traffic.lock().expect("traffic");
         traffic.hits.push(Hit {
             path: path.clone(),
+            query: query.clone(),
             at: Instant::now(),
             user_agent: headers.get("user-agent").cloned().unwrap_or_default(),
             accept_encoding: headers.get("accept-encoding").cloned().unwrap_or_default(),
@@ -361,7 +375,16 @@ async fn serve_connection(state: Arc<State>, stream: TcpStream) {
     let page = || {
         let (domain, keyword, offset) = parse_path(&path)?;
         let cards = state.cards.get(&(domain.clone(), keyword.clone())).map(Vec::as_slice).unwrap_or_default();
-        let page: Vec<&FixtureCard> = cards.iter().skip(offset).take(PAGE_SIZE).collect();
+        let window = date_window(&query).filter(|_| state.date_filter.load(std::sync::atomic::Ordering::SeqCst));
+        let cards: Vec<&FixtureCard> = cards
+            .iter()
+            .filter(|c| {
+                window.as_ref().is_none_or(|(start, end)| {
+                    c.published_on.is_empty() || (start.as_str()..=end.as_str()).contains(&c.published_on.as_str())
+                })
+            })
+            .collect();
+        let page: Vec<&FixtureCard> = cards.iter().skip(offset).take(PAGE_SIZE).copied().collect();
         Some(render_page(&domain, &keyword, offset, cards.len(), &page))
     };
     let html_type = "text/html; charset=utf-8";
@@ -669,6 +692,19 @@ fn render_page(domain: &str, keyword: &str, offset: usize, total: usize, page: &
 "#,
     );
     html
+}
+
+/// The `dateFilter[]=START&dateFilter[]=END` window of a search's query
+/// (YYYY-MM-DD, compared as text).
+fn date_window(query: &str) -> Option<(String, String)> {
+    let days: Vec<String> = url::form_urlencoded::parse(query.as_bytes())
+        .filter(|(name, _)| name == "dateFilter[]")
+        .map(|(_, day)| day.into_owned())
+        .collect();
+    match days.as_slice() {
+        [start, end] => Some((start.clone(), end.clone())),
+        _ => None,
+    }
 }
 
 /// The distinct links of some cards.

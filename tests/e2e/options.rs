@@ -18,53 +18,73 @@ fn links<'a>(cards: impl IntoIterator<Item = &'a FixtureCard>) -> HashSet<String
 }
 
 async fn days_limit_and_exclude_keywords_drop_exactly_the_cards_they_should(backend: Backend) {
-    let site = FixtureSite::start(SiteSpec::standard()).await;
-    let app = TestApp::spawn_on(&site, &backend).await;
-    let task = app
-        .client
-        .start_task(pb::StartTaskRequest {
-            keywords: vec!["bovin".into()],
-            prefectures: vec!["56".into(), "2A".into()],
-            days_limit: 365,
-            exclude_keywords: vec!["MÉTHANISATION".into()],
-            ..Default::default()
-        })
-        .await
-        .expect("start");
-    app.progress_until_end(&task.id).await;
+    for site_applies_the_window in [true, false] {
+        let site = FixtureSite::start(SiteSpec::standard()).await;
+        site.set_date_filter(site_applies_the_window);
+        let app = TestApp::spawn_on(&site, &backend).await;
+        let task = app
+            .client
+            .start_task(pb::StartTaskRequest {
+                keywords: vec!["bovin".into()],
+                prefectures: vec!["56".into(), "2A".into()],
+                days_limit: 365,
+                exclude_keywords: vec!["MÉTHANISATION".into()],
+                ..Default::default()
+            })
+            .await
+            .expect("start");
+        app.progress_until_end(&task.id).await;
 
-    let oldest = chrono::Utc::now().date_naive() - chrono::Days::new(365);
-    let mut expected = HashSet::new();
-    let mut dropped_old = 0;
-    let mut dropped_excluded = 0;
-    for domain in ["www.morbihan.gouv.fr", "www.corse-du-sud.gouv.fr"] {
-        for card in site.cards(domain, "bovin") {
-            let date = NaiveDate::parse_from_str(&card.published_on, "%Y-%m-%d").ok();
-            if date.is_some_and(|d| d < oldest) {
-                dropped_old += 1;
-            } else if fold(&card.description).contains("methanisation") || fold(&card.title).contains("methanisation") {
-                dropped_excluded += 1;
-            } else {
-                expected.insert(card.link.clone());
+        let today = chrono::Utc::now().date_naive();
+        let oldest = today - chrono::Days::new(365);
+        let mut expected = HashSet::new();
+        let (mut dropped_old, mut dropped_excluded, mut in_window) = (0, 0, [0usize; 2]);
+        for (i, domain) in ["www.morbihan.gouv.fr", "www.corse-du-sud.gouv.fr"].into_iter().enumerate() {
+            for card in site.cards(domain, "bovin") {
+                let date = NaiveDate::parse_from_str(&card.published_on, "%Y-%m-%d").ok();
+                if date.is_some_and(|d| d < oldest) {
+                    dropped_old += 1;
+                    continue;
+                }
+                in_window[i] += 1;
+                if fold(&card.description).contains("methanisation") || fold(&card.title).contains("methanisation") {
+                    dropped_excluded += 1;
+                } else {
+                    expected.insert(card.link.clone());
+                }
             }
         }
-    }
-    assert!(dropped_old > 0 && dropped_excluded > 0, "the fixture exercises both options");
-    assert!(
-        expected.iter().any(|l| site
-            .cards("www.morbihan.gouv.fr", "bovin")
-            .iter()
-            .any(|c| &c.link == l && c.published_on.is_empty())),
-        "undated cards are kept"
-    );
+        assert!(dropped_old > 0 && dropped_excluded > 0, "the fixture exercises both options");
+        assert!(
+            expected.iter().any(|l| site
+                .cards("www.morbihan.gouv.fr", "bovin")
+                .iter()
+                .any(|c| &c.link == l && c.published_on.is_empty())),
+            "undated cards are kept"
+        );
 
-    let stored: HashSet<_> = app.documents(&task.id).await.into_iter().map(|d| d.link).collect();
-    assert_eq!(stored, expected);
-    let results = app.results(&task.id).await;
-    assert_eq!(results.iter().map(|r| r.items_found).sum::<u64>(), expected.len() as u64);
-    // Every page was still read: the filters drop cards, not pages.
-    assert_eq!(results.iter().map(|r| r.pages_fetched).sum::<u32>(), 3 + 1 + 2 + 1);
-    app.stop().await;
+        // Every search asked the site for the task's window.
+        let window = format!("dateFilter[]={oldest}&dateFilter[]={today}&typedate=1");
+        let requests = site.requests();
+        assert!(!requests.is_empty());
+        assert!(requests.iter().all(|h| h.query.contains(&window)), "{window} in {:?}", requests[0].query);
+
+        // Whether the site applies it or not, the same cards are kept.
+        let stored: HashSet<_> = app.documents(&task.id).await.into_iter().map(|d| d.link).collect();
+        assert_eq!(stored, expected, "site applies the window: {site_applies_the_window}");
+        let results = app.results(&task.id).await;
+        assert_eq!(results.iter().map(|r| r.items_found).sum::<u64>(), expected.len() as u64);
+        let pages: u32 = results.iter().map(|r| r.pages_fetched).sum();
+        if site_applies_the_window {
+            // The site returns only the window's pages (and the empty one after them).
+            let windowed: u32 = in_window.iter().map(|n| (n.div_ceil(10) + 1) as u32).sum();
+            assert_eq!(pages, windowed);
+        } else {
+            // Every page is read: the filters drop cards, not pages.
+            assert_eq!(pages, 3 + 1 + 2 + 1);
+        }
+        app.stop().await;
+    }
 }
 
 async fn concurrent_starts_with_one_request_id_create_one_task(backend: Backend) {

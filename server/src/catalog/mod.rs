@@ -178,9 +178,9 @@ impl Catalog {
         regions: &'a [String],
         every_prefecture: bool,
     ) -> impl Iterator<Item = &'a Prefecture> + 'a {
-        self.prefectures.iter().filter(move |p| {
-            p.unsupported.is_some() && (every_prefecture || regions.contains(&p.region_code))
-        })
+        self.prefectures
+            .iter()
+            .filter(move |p| p.unsupported.is_some() && (every_prefecture || regions.contains(&p.region_code)))
     }
 
     /// The prefectures of a region, by code.

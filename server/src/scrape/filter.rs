@@ -13,6 +13,8 @@ pub struct CardFilter {
     pub oldest: Option<NaiveDate>,
     /// Folded excluded words, matched inside the folded title and description.
     pub excluded: Vec<String>,
+    /// The day the task runs (the end of its date window).
+    pub today: Option<NaiveDate>,
 }
 
 impl CardFilter {
@@ -21,7 +23,14 @@ impl CardFilter {
         CardFilter {
             oldest: days_limit.and_then(|days| today.checked_sub_days(Days::new(u64::from(days)))),
             excluded: exclude_keywords.iter().map(fold).filter(|w| !w.is_empty()).collect(),
+            today: Some(today),
         }
+    }
+
+    /// The first and last days of publication a task with a days limit
+    /// wants, to ask of the sites that can filter by date.
+    pub fn window(&self) -> Option<(NaiveDate, NaiveDate)> {
+        Some((self.oldest?, self.today?))
     }
 
     /// Whether the card is kept.

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
 
+use chrono::NaiveDate;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use scraper::Selector;
 use url::Url;
@@ -46,6 +47,11 @@ pub struct SiteProfile {
     pub date_selector: String,
     /// How the site spells dates.
     pub dates: DateWords,
+    /// Appended to every page's query to ask the site only for
+    /// publications between `{start}` and `{end}` (YYYY-MM-DD), when a task
+    /// has a days limit; `None`: the site cannot, cards are filtered here
+    /// only (they always are: a site may ignore its own filter).
+    pub date_window: Option<String>,
 }
 
 impl SiteProfile {
@@ -69,6 +75,7 @@ impl SiteProfile {
             description_selector: ".fr-card__desc".into(),
             date_selector: ".fr-card__detail".into(),
             dates: DateWords::french(),
+            date_window: Some("&dateFilter[]={start}&dateFilter[]={end}&typedate=1".into()),
         }
     }
 
@@ -164,11 +171,17 @@ impl CompiledProfile {
         }
     }
 
-    /// The path and query of the result page at `offset` (0 for the first).
-    pub fn page_path(&self, keyword: &str, offset: u32) -> String {
+    /// The path and query of the result page at `offset` (0 for the first),
+    /// with the profile's date filter when `window` is given.
+    pub fn page_path(&self, keyword: &str, offset: u32, window: Option<(NaiveDate, NaiveDate)>) -> String {
         let keyword = utf8_percent_encode(keyword, KEYWORD).to_string();
         let template = if offset == 0 { &self.profile.first_page } else { &self.profile.next_page };
-        template.replace("{keyword}", &keyword).replace("{offset}", &offset.to_string())
+        let mut path = template.replace("{keyword}", &keyword).replace("{offset}", &offset.to_string());
+        if let (Some(filter), Some((start, end))) = (&self.profile.date_window, window) {
+            let day = |d: NaiveDate| d.format("%Y-%m-%d").to_string();
+            path.push_str(&filter.replace("{start}", &day(start)).replace("{end}", &day(end)));
+        }
+        path
     }
 }
 
@@ -227,12 +240,12 @@ mod tests {
     fn page_urls_follow_the_prefecture_templates() {
         let profile = SiteProfile::prefecture().compile().expect("valid");
         let base = SiteBase::Real;
-        let first = base.url("www.morbihan.gouv.fr", None, &profile.page_path("bovin", 0)).expect("url");
+        let first = base.url("www.morbihan.gouv.fr", None, &profile.page_path("bovin", 0, None)).expect("url");
         assert_eq!(
             first.as_str(),
             "https://www.morbihan.gouv.fr/contenu/recherche/(searchtext)/bovin?SearchText=bovin"
         );
-        let third = base.url("www.morbihan.gouv.fr", None, &profile.page_path("bovin", 20)).expect("url");
+        let third = base.url("www.morbihan.gouv.fr", None, &profile.page_path("bovin", 20, None)).expect("url");
         assert_eq!(
             third.as_str(),
             "https://www.morbihan.gouv.fr/contenu/recherche/(offset)/20/(searchtext)/bovin?SearchText=bovin"
@@ -243,11 +256,11 @@ mod tests {
     fn keywords_are_percent_encoded() {
         let profile = SiteProfile::prefecture().compile().expect("valid");
         assert_eq!(
-            profile.page_path("élevage porcin", 0),
+            profile.page_path("élevage porcin", 0, None),
             "/contenu/recherche/(searchtext)/%C3%A9levage%20porcin?SearchText=%C3%A9levage%20porcin"
         );
         assert_eq!(
-            profile.page_path("a/b?c&d", 0),
+            profile.page_path("a/b?c&d", 0, None),
             "/contenu/recherche/(searchtext)/a%2Fb%3Fc%26d?SearchText=a%2Fb%3Fc%26d"
         );
     }
@@ -256,7 +269,7 @@ mod tests {
     fn the_base_url_override_points_every_domain_at_one_server() {
         let profile = SiteProfile::prefecture().compile().expect("valid");
         let base = SiteBase::parse_override("http://127.0.0.1:8088/{domain}/").expect("valid");
-        let url = base.url("www.morbihan.gouv.fr", None, &profile.page_path("bovin", 0)).expect("url");
+        let url = base.url("www.morbihan.gouv.fr", None, &profile.page_path("bovin", 0, None)).expect("url");
         assert_eq!(
             url.as_str(),
             "http://127.0.0.1:8088/www.morbihan.gouv.fr/contenu/recherche/(searchtext)/bovin?SearchText=bovin"
@@ -269,17 +282,34 @@ mod tests {
     fn a_site_with_a_base_url_is_searched_under_its_path_and_so_is_its_mirror() {
         let profile = SiteProfile::prefecture().compile().expect("valid");
         let base = Url::parse("https://www.plateforme.gouv.fr/bretagne").expect("url");
-        let real = SiteBase::Real.url("x.gouv.fr", Some(&base), &profile.page_path("bovin", 0)).expect("url");
+        let real = SiteBase::Real.url("x.gouv.fr", Some(&base), &profile.page_path("bovin", 0, None)).expect("url");
         assert_eq!(
             real.as_str(),
             "https://www.plateforme.gouv.fr/bretagne/contenu/recherche/(searchtext)/bovin?SearchText=bovin"
         );
         let mirror = SiteBase::parse_override("http://127.0.0.1:8088/{domain}").expect("valid");
-        let mirrored = mirror.url("x.gouv.fr", Some(&base), &profile.page_path("bovin", 0)).expect("url");
+        let mirrored = mirror.url("x.gouv.fr", Some(&base), &profile.page_path("bovin", 0, None)).expect("url");
         assert_eq!(
             mirrored.as_str(),
             "http://127.0.0.1:8088/www.plateforme.gouv.fr/bretagne/contenu/recherche/(searchtext)/bovin?SearchText=bovin"
         );
+    }
+
+    #[test]
+    fn a_days_limit_asks_the_site_for_its_date_window_on_every_page() {
+        let profile = SiteProfile::prefecture().compile().expect("valid");
+        let window = NaiveDate::from_ymd_opt(2026, 11, 29).zip(NaiveDate::from_ymd_opt(2026, 12, 1));
+        let base = SiteBase::Real;
+        let second = base.url("www.morbihan.gouv.fr", None, &profile.page_path("bovin", 10, window)).expect("url");
+        assert_eq!(
+            second.as_str(),
+            "https://www.morbihan.gouv.fr/contenu/recherche/(offset)/10/(searchtext)/bovin?SearchText=bovin\
+             &dateFilter[]=2026-11-29&dateFilter[]=2026-12-01&typedate=1"
+        );
+        let mut without = SiteProfile::prefecture();
+        without.date_window = None;
+        let without = without.compile().expect("valid");
+        assert!(!without.page_path("bovin", 0, window).contains("dateFilter"));
     }
 
     #[test]

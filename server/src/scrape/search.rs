@@ -176,7 +176,11 @@ impl Search {
         let origin = self.site.link_base().map_err(|e| self.fail(format!("invalid site {domain:?}: {e}")))?;
         let url = self
             .base
-            .url(&domain, self.site.base_url.as_ref(), &profile.page_path(&self.keyword, self.state.offset))
+            .url(
+                &domain,
+                self.site.base_url.as_ref(),
+                &profile.page_path(&self.keyword, self.state.offset, self.filter.window()),
+            )
             .map_err(|e| self.fail(format!("invalid page URL: {e}")))?;
         let body = match self.fetcher.get(&url, cancel).await {
             Ok(body) => body,
