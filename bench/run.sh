@@ -183,6 +183,7 @@ run_scrape_tasks() {
   /usr/bin/time -v -o "$OUT/$tag.server.time" "$BIN/scrape-server" --listen "127.0.0.1:$port" \
     --database-url "sqlite://$OUT/$tag.db" --site-base-url "$BASE_URL/{domain}" --export-dir "$OUT/$tag.exports" \
     --workers 1 --concurrency $CONCURRENCY --per-host-concurrency $CONCURRENCY --per-host-delay-ms 0 \
+    --per-server-concurrency $CONCURRENCY --per-server-delay-ms 0 --catalog "$HERE/catalog.txt" \
     > "$OUT/$tag.server.log" 2>&1 &
   tpid=$!
   for _ in $(seq 100); do spid=$(pgrep -P "$tpid" || true); [ -n "$spid" ] && break; sleep 0.05; done

@@ -89,6 +89,8 @@ async fn subscribers(bin: &Path, dir: &Path) -> anyhow::Result<()> {
         "--concurrency=32".into(),
         "--per-host-concurrency=32".into(),
         "--per-host-delay-ms=0".into(),
+        "--per-server-concurrency=32".into(),
+        "--per-server-delay-ms=0".into(),
     ];
     let server = Server::spawn(bin, &args, &dir.join("subscribers.log")).await?;
     let (_, peak_before) = server.memory_mb()?;

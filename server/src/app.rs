@@ -16,7 +16,7 @@ use crate::catalog::Catalog;
 use crate::config::Config;
 use crate::grpc::{self, CatalogApi, TaskApi};
 use crate::runner::{ProgressHub, Runner};
-use crate::scrape::{Fetcher, Limits, ParserPool, Profiles, Scraper, SiteBase};
+use crate::scrape::{Fetcher, Limits, ParserPool, Profiles, Resolver, Scraper, SiteBase};
 use crate::service::TaskService;
 use crate::store::{DatabaseUrl, Store};
 use crate::web;
@@ -53,7 +53,8 @@ impl App {
             None => SiteBase::Real,
             Some(template) => SiteBase::parse_override(template).map_err(|e| ServeError::Config(e.to_string()))?,
         };
-        let fetcher = Fetcher::new(config.fetch(), Arc::new(Limits::new(config.limits())))
+        let resolver = Resolver::new(config.resolve.clone());
+        let fetcher = Fetcher::new(config.fetch(), Arc::new(Limits::new(config.limits())), resolver)
             .map_err(|e| ServeError::Config(format!("HTTP client: {e}")))?;
         // One parsing thread per core, off the async runtime's threads.
         let scraper = Scraper::new(fetcher, base, profiles, ParserPool::new(0, config.parse_budget()));

@@ -9,7 +9,7 @@ use clap::Parser;
 
 use crate::runner::{RunnerConfig, default_owner};
 use crate::scrape::fetch::default_user_agent;
-use crate::scrape::{FetchConfig, LimitsConfig, ParseBudget};
+use crate::scrape::{FetchConfig, LimitsConfig, ParseBudget, Pin};
 use crate::store::PoolConfig;
 
 /// scrape-server: runs web-scraping tasks and streams their progress over gRPC.
@@ -48,6 +48,23 @@ pub struct Config {
     /// Minimum delay between the starts of two requests to one host, in milliseconds (0: none).
     #[arg(long, env = "SCRAPE_PER_HOST_DELAY_MS", default_value_t = 250)]
     pub per_host_delay_ms: u64,
+
+    /// Requests in flight to one server address, all the host names that
+    /// resolve to it together (most prefecture sites share one server);
+    /// timeouts and resets lower it for a while.
+    #[arg(long, env = "SCRAPE_PER_SERVER_CONCURRENCY", default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..=1024))]
+    pub per_server_concurrency: u32,
+
+    /// Minimum delay between the starts of two requests to one server
+    /// address, in milliseconds (0: none).
+    #[arg(long, env = "SCRAPE_PER_SERVER_DELAY_MS", default_value_t = 250)]
+    pub per_server_delay_ms: u64,
+
+    /// Resolve NAME to ADDRESS instead of asking the DNS, like curl's
+    /// option (`*` for every name); repeat for several names. For mirrors
+    /// and tests.
+    #[arg(long = "resolve", env = "SCRAPE_RESOLVE", value_name = "NAME=ADDRESS", value_delimiter = ',')]
+    pub resolve: Vec<Pin>,
 
     /// User-Agent sent to the sites.
     #[arg(long, env = "SCRAPE_USER_AGENT", default_value_t = default_user_agent())]
@@ -104,6 +121,9 @@ impl Default for Config {
             concurrency: 32,
             per_host_concurrency: 2,
             per_host_delay_ms: 250,
+            per_server_concurrency: 4,
+            per_server_delay_ms: 250,
+            resolve: Vec::new(),
             user_agent: default_user_agent(),
             request_timeout_secs: 30,
             retries: 3,
@@ -124,6 +144,8 @@ impl Config {
             concurrency: self.concurrency as usize,
             per_host_concurrency: self.per_host_concurrency as usize,
             per_host_delay: Duration::from_millis(self.per_host_delay_ms),
+            per_server_concurrency: self.per_server_concurrency as usize,
+            per_server_delay: Duration::from_millis(self.per_server_delay_ms),
         }
     }
 
@@ -193,11 +215,16 @@ mod tests {
             "--concurrency=8",
             "--per-host-concurrency=3",
             "--per-host-delay-ms=0",
+            "--per-server-concurrency=6",
+            "--per-server-delay-ms=100",
+            "--resolve=www.morbihan.gouv.fr=127.0.0.1,*=127.0.0.2",
         ])
         .expect("valid flags");
         assert_eq!(parsed.workers, 0);
         assert_eq!(parsed.limits().per_host_delay, Duration::ZERO);
         assert_eq!(parsed.limits().per_host_concurrency, 3);
+        assert_eq!(parsed.limits().per_server_concurrency, 6);
+        assert_eq!(parsed.resolve.len(), 2);
         assert!(Config::try_parse_from(["scrape-server", "--concurrency=0"]).is_err());
     }
 }

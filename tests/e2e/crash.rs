@@ -22,6 +22,8 @@ fn server_args(site: &FixtureSite, database_url: &str) -> Vec<String> {
         "--concurrency=2".into(),
         "--per-host-concurrency=2".into(),
         "--per-host-delay-ms=0".into(),
+        "--per-server-concurrency=2".into(),
+        "--per-server-delay-ms=0".into(),
         "--retries=0".into(),
         "--shutdown-grace-secs=1".into(),
         // On PostgreSQL, a killed server's task is taken over once its lease

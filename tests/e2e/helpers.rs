@@ -116,6 +116,8 @@ pub fn test_config(site: &FixtureSite, dir: &Path) -> Config {
         concurrency: 8,
         per_host_concurrency: 8,
         per_host_delay_ms: 0,
+        per_server_concurrency: 8,
+        per_server_delay_ms: 0,
         retries: 0,
         retry_base_delay_ms: 20,
         request_timeout_secs: 120,

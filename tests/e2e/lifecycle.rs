@@ -6,7 +6,7 @@ use scrape_client::pb::{self, TaskStatus};
 use scrape_server::scrape::profile::DEFAULT_MAX_OFFSET;
 
 use crate::fixture::{Fault, FixtureSite, PAGE_SIZE, SiteSpec, links};
-use crate::helpers::{Backend, DEADLINE, TestApp, code, on_both_backends};
+use crate::helpers::{Backend, DEADLINE, TestApp, code, eventually, on_both_backends};
 
 const PREFECTURES: [(&str, &str); 3] =
     [("56", "www.morbihan.gouv.fr"), ("29", "www.finistere.gouv.fr"), ("2A", "www.corse-du-sud.gouv.fr")];
@@ -101,7 +101,8 @@ async fn a_stop_during_a_hanging_page_cancels_the_task_at_once_and_keeps_its_par
     let task = app.start(&["56", "29", "2A"], &KEYWORDS).await;
     let stuck = app.wait_for(&task.id, |p| p.completed_operations == 5 && p.in_flight_operations == 1).await;
     assert_eq!(stuck.status(), TaskStatus::Running);
-    assert_eq!(site.hits(&hanging), 1);
+    // The last operation is on its way to the hanging page.
+    eventually("the hanging page is requested", || site.hits(&hanging) == 1).await;
 
     // StopTask waits for the task to end; it only comes back CANCELLED if
     // the hanging request was aborted.

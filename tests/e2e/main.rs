@@ -20,6 +20,7 @@ mod lifecycle;
 mod management;
 mod options;
 mod persistence;
+mod politeness;
 mod proxy;
 mod replicas;
 mod store_faults;

@@ -22,6 +22,8 @@ fn replica_args(site: &FixtureSite, database_url: &str, workers: usize, lease_se
         "--concurrency=4".into(),
         "--per-host-concurrency=16".into(),
         "--per-host-delay-ms=0".into(),
+        "--per-server-concurrency=16".into(),
+        "--per-server-delay-ms=0".into(),
         "--retries=0".into(),
         format!("--lease-secs={lease_secs}"),
         "--shutdown-grace-secs=1".into(),

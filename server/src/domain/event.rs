@@ -20,10 +20,13 @@ pub enum EventKind {
     ExportFailed,
     /// A prefecture of the task was skipped (its site is not supported).
     Skipped,
+    /// A site's server asked us to slow down (429, 503): every request to
+    /// it paused.
+    SlowedDown,
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 12] = [
+    pub const ALL: [EventKind; 13] = [
         EventKind::Created,
         EventKind::Started,
         EventKind::Resumed,
@@ -36,6 +39,7 @@ impl EventKind {
         EventKind::Exported,
         EventKind::ExportFailed,
         EventKind::Skipped,
+        EventKind::SlowedDown,
     ];
 
     /// The snake-case name people and logs see: `operation_failed`.
@@ -53,6 +57,7 @@ impl EventKind {
             EventKind::Exported => "exported",
             EventKind::ExportFailed => "export_failed",
             EventKind::Skipped => "skipped",
+            EventKind::SlowedDown => "slowed_down",
         }
     }
 

@@ -239,6 +239,7 @@ pub fn event(event: &TaskEvent) -> pb::TaskEvent {
         K::Exported => pb::TaskEventKind::Exported,
         K::ExportFailed => pb::TaskEventKind::ExportFailed,
         K::Skipped => pb::TaskEventKind::Skipped,
+        K::SlowedDown => pb::TaskEventKind::SlowedDown,
     };
     pb::TaskEvent { at: Some(timestamp(event.at)), kind: kind.into(), message: event.message.clone() }
 }

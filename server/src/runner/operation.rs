@@ -10,11 +10,11 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use crate::catalog::Prefecture;
-use crate::domain::{Card, Counters, OperationOutcome, Progress, Task, TaskId};
+use crate::domain::{Card, Counters, EventKind, OperationOutcome, Progress, Task, TaskId};
 use crate::runner::Inner;
 use crate::runner::heartbeat::Signals;
 use crate::runner::retry::retry_unavailable;
-use crate::scrape::{CardFilter, OperationReport, SearchError, Site};
+use crate::scrape::{CardFilter, OperationReport, SearchError, ServerNotice, Site};
 use crate::store::StoreError;
 
 /// One operation to run: a keyword on a prefecture's site.
@@ -107,7 +107,9 @@ async fn run_operation(run: Arc<TaskRun>, operation: Operation) -> bool {
     let mut search = run.inner.scraper.search(&site, &keyword, run.filter.clone());
     let mut cards: Vec<Card> = Vec::new();
     let ended = loop {
-        match search.next_page(&run.cancel).await {
+        let next = search.next_page(&run.cancel).await;
+        log_notices(&run, search.take_notices()).await;
+        match next {
             Ok(Some(page)) => cards.extend(page.cards),
             Ok(None) => break Ok(search.report(None)),
             Err(SearchError::Failed(error)) => break Ok(search.report(Some(error))),
@@ -133,6 +135,20 @@ async fn run_operation(run: Arc<TaskRun>, operation: Operation) -> bool {
     });
     run.inner.announce(&run.progress.borrow());
     ran
+}
+
+/// Says in the task's log when a site's server asked us to slow down.
+async fn log_notices(run: &TaskRun, notices: Vec<ServerNotice>) {
+    for notice in notices {
+        let ServerNotice::SlowedDown { host, server, status, pause } = notice;
+        let message = format!(
+            "{host} (server {server}) answered HTTP {status}: every request to that server paused for {:.1} s",
+            pause.as_secs_f64()
+        );
+        if let Err(e) = run.inner.store.add_event(run.id, EventKind::SlowedDown, message, Utc::now()).await {
+            tracing::warn!(task = %run.id, error = %e, "could not log a slow-down");
+        }
+    }
 }
 
 /// Keeps what a stopped operation found; the operation itself is not

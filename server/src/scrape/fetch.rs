@@ -2,6 +2,7 @@
 //! exponential backoff and full jitter, `Retry-After`, charset decoding, and
 //! cancellation that aborts the request in flight.
 
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -11,6 +12,8 @@ use tokio_util::sync::CancellationToken;
 use url::Url;
 
 use crate::scrape::limits::Limits;
+use crate::scrape::resolve::Resolver;
+use crate::scrape::search::ServerNotice;
 
 /// Redirects followed before a page fails with "too many redirects".
 pub const DEFAULT_MAX_REDIRECTS: usize = 5;
@@ -180,16 +183,28 @@ struct Attempt {
     retry_after: Option<Duration>,
 }
 
+impl Attempt {
+    fn failed(error: FetchError) -> Attempt {
+        Attempt { error, retry_after: None }
+    }
+}
+
+/// Whether the server itself asked to be left alone for a while.
+fn server_asked_to_wait(error: &FetchError) -> bool {
+    matches!(error, FetchError::Status(429 | 503))
+}
+
 /// The HTTP client of the engine, shared by all operations.
 #[derive(Debug, Clone)]
 pub struct Fetcher {
     client: reqwest::Client,
     limits: Arc<Limits>,
+    resolver: Resolver,
     config: Arc<FetchConfig>,
 }
 
 impl Fetcher {
-    pub fn new(config: FetchConfig, limits: Arc<Limits>) -> Result<Fetcher, reqwest::Error> {
+    pub fn new(config: FetchConfig, limits: Arc<Limits>, resolver: Resolver) -> Result<Fetcher, reqwest::Error> {
         // Another part of the process may have installed it already.
         let _ = rustls::crypto::ring::default_provider().install_default();
         let client = reqwest::Client::builder()
@@ -198,13 +213,21 @@ impl Fetcher {
             .connect_timeout(config.connect_timeout)
             .redirect(on_site_redirects(config.max_redirects))
             .pool_max_idle_per_host(limits.config().per_host_concurrency.max(1))
+            .dns_resolver(resolver.clone())
             .build()?;
-        Ok(Fetcher { client, limits, config: Arc::new(config) })
+        Ok(Fetcher { client, limits, resolver, config: Arc::new(config) })
     }
 
-    /// Fetches `url` as text, retrying what is worth retrying. Cancelling
-    /// `cancel` aborts the request in flight or the wait between attempts.
-    pub async fn get(&self, url: &Url, cancel: &CancellationToken) -> Result<String, FetchError> {
+    /// Fetches `url` as text, retrying what is worth retrying, within the
+    /// limits of its host and of the server it resolves to; what the server
+    /// asked of us (a pause) is added to `notices`. Cancelling `cancel`
+    /// aborts the request in flight or the wait between attempts.
+    pub async fn get(
+        &self,
+        url: &Url,
+        cancel: &CancellationToken,
+        notices: &mut Vec<ServerNotice>,
+    ) -> Result<String, FetchError> {
         let host = url.host_str().unwrap_or_default().to_owned();
         let mut attempt = 0;
         loop {
@@ -212,18 +235,35 @@ impl Fetcher {
                 biased;
                 () = cancel.cancelled() => return Err(FetchError::Cancelled),
                 outcome = async {
-                    let _permit = self.limits.acquire(&host).await;
-                    self.attempt(url).await
+                    let server = self.resolver.server_of(&host).await.map_err(|e| (None, Attempt::failed(FetchError::Connect(e))))?;
+                    let _permit = self.limits.acquire(&host, server).await;
+                    match self.attempt(url).await {
+                        Ok(body) => Ok((server, body)),
+                        Err(failure) => Err((Some(server), failure)),
+                    }
                 } => outcome,
             };
-            let failure = match outcome {
-                Ok(body) => return Ok(body),
-                Err(failure) => failure,
+            let (server, failure) = match outcome {
+                Ok((server, body)) => {
+                    self.limits.server(server).succeeded();
+                    return Ok(body);
+                }
+                Err(failed) => failed,
             };
+            let paused = server.and_then(|server| self.slow_down(&host, server, &failure, attempt));
+            if let Some(notice) = paused {
+                notices.push(notice);
+            }
             if !failure.error.is_retryable() || attempt >= self.config.retries {
                 return Err(failure.error);
             }
-            let delay = self.retry_delay(failure.retry_after, attempt);
+            // A server that asked for a pause makes every request to it wait
+            // the pause out: the retry need not wait on its own.
+            let delay = if server_asked_to_wait(&failure.error) {
+                Duration::ZERO
+            } else {
+                self.retry_delay(failure.retry_after, attempt)
+            };
             tracing::debug!(%url, error = %failure.error, ?delay, attempt, "retrying");
             tokio::select! {
                 biased;
@@ -231,6 +271,33 @@ impl Fetcher {
                 () = tokio::time::sleep(delay) => {}
             }
             attempt += 1;
+        }
+    }
+
+    /// What a failed attempt tells the server's gate: a 429 or 503 pauses
+    /// the whole server (for its `Retry-After`, or the backoff), a timeout
+    /// or a reset halves how many requests it gets at once. A pause that
+    /// starts is reported.
+    fn slow_down(&self, host: &str, server: IpAddr, failure: &Attempt, attempt: u32) -> Option<ServerNotice> {
+        let gate = self.limits.server(server);
+        match &failure.error {
+            FetchError::Status(status @ (429 | 503)) => {
+                let pause = self.retry_delay(failure.retry_after, attempt);
+                let started = gate.pause(pause);
+                tracing::info!(host, %server, status, ?pause, "the server asked to slow down");
+                started.then(|| ServerNotice::SlowedDown {
+                    host: host.to_owned(),
+                    server: server.to_string(),
+                    status: *status,
+                    pause,
+                })
+            }
+            FetchError::Timeout | FetchError::Transport(_) => {
+                let limit = gate.congested();
+                tracing::info!(host, %server, limit, "the server is slow or dropped the connection: fewer requests at once");
+                None
+            }
+            _ => None,
         }
     }
 
@@ -360,11 +427,13 @@ mod tests {
 
     fn fetcher(config: FetchConfig) -> Fetcher {
         let limits = Arc::new(crate::scrape::Limits::new(crate::scrape::LimitsConfig {
+            per_server_concurrency: 1,
+            per_server_delay: Duration::ZERO,
             concurrency: 1,
             per_host_concurrency: 1,
             per_host_delay: Duration::ZERO,
         }));
-        Fetcher::new(config, limits).expect("client")
+        Fetcher::new(config, limits, Resolver::new(Vec::new())).expect("client")
     }
 
     #[test]

@@ -10,6 +10,7 @@ pub mod limits;
 pub mod parse;
 pub mod parser_pool;
 pub mod profile;
+pub mod resolve;
 pub mod search;
 
 pub use budget::ParseBudget;
@@ -18,4 +19,5 @@ pub use filter::CardFilter;
 pub use limits::{Limits, LimitsConfig};
 pub use parser_pool::ParserPool;
 pub use profile::{CompiledProfile, Profiles, SiteBase, SiteProfile};
+pub use resolve::{Pin, Resolver};
 pub use search::{OperationReport, Page, Scraper, Search, SearchError, SearchState, ServerNotice, Site};

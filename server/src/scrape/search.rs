@@ -34,8 +34,6 @@ pub struct Page {
     /// Where the search stands after this page: a search resumed from it
     /// goes on with the next page.
     pub state: SearchState,
-    /// What the sites' servers asked of us while the page was fetched.
-    pub notices: Vec<ServerNotice>,
 }
 
 /// How far a search went: enough to resume it at its next page without
@@ -139,6 +137,7 @@ impl Scraper {
             filter,
             state,
             seen,
+            notices: Vec::new(),
             started: Instant::now(),
             done: false,
         }
@@ -159,6 +158,8 @@ pub struct Search {
     state: SearchState,
     /// Links of the cards met so far (before filtering).
     seen: HashSet<String>,
+    /// What the servers asked of us since the caller last took them.
+    notices: Vec<ServerNotice>,
     started: Instant,
     done: bool,
 }
@@ -182,7 +183,7 @@ impl Search {
                 &profile.page_path(&self.keyword, self.state.offset, self.filter.window()),
             )
             .map_err(|e| self.fail(format!("invalid page URL: {e}")))?;
-        let body = match self.fetcher.get(&url, cancel).await {
+        let body = match self.fetcher.get(&url, cancel, &mut self.notices).await {
             Ok(body) => body,
             Err(FetchError::Cancelled) => {
                 return Err(SearchError::Cancelled { pages_fetched: self.state.pages_fetched });
@@ -203,7 +204,13 @@ impl Search {
         let cards: Vec<Card> = fresh.into_iter().filter(|c| self.filter.keeps(c)).collect();
         self.state.items_found += cards.len() as u64;
         self.state.offset += profile.profile.page_step;
-        Ok(Some(Page { cards, state: self.state.clone(), notices: Vec::new() }))
+        Ok(Some(Page { cards, state: self.state.clone() }))
+    }
+
+    /// What the sites' servers asked of us (pauses) since the last call,
+    /// whether the pages they answered were read or not.
+    pub fn take_notices(&mut self) -> Vec<ServerNotice> {
+        std::mem::take(&mut self.notices)
     }
 
     /// How the search went, ending with `error` if it failed.
