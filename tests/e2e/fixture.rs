@@ -94,6 +94,8 @@ pub enum Fault {
     Cards(usize),
     /// Redirects (302) to this absolute URL.
     RedirectTo(String),
+    /// Sends the headers and the start of the body, then nothing more.
+    StallBody,
     /// Closes the connection without answering, the next `times` requests.
     Reset { times: usize },
     /// Serves the page in windows-1252, declared in `Content-Type`.
@@ -181,6 +183,10 @@ struct State {
     /// Whether a search's `dateFilter[]` window is applied, as the real
     /// sites do (undated cards stay), or ignored, as a site may.
     date_filter: std::sync::atomic::AtomicBool,
+    /// Connections whose client has not closed them yet.
+    open_connections: std::sync::atomic::AtomicUsize,
+    /// Whether connections stay open for more requests, as most sites do.
+    keep_alive: std::sync::atomic::AtomicBool,
 }
 
 /// The running fixture site: a small HTTP/1.1 server on a raw socket, so
@@ -217,6 +223,8 @@ impl FixtureSite {
             default_gate: Mutex::new(None),
             traffic: Mutex::new(Traffic::default()),
             date_filter: std::sync::atomic::AtomicBool::new(true),
+            open_connections: std::sync::atomic::AtomicUsize::new(0),
+            keep_alive: std::sync::atomic::AtomicBool::new(false),
         });
         let listener = TcpListener::bind(address).await.expect("bind the fixture site");
         let addr = listener.local_addr().expect("fixture address");
@@ -300,6 +308,18 @@ impl FixtureSite {
         gate
     }
 
+    /// Makes the site keep connections open for more requests (or close
+    /// each after its answer, the default).
+    pub fn set_keep_alive(&self, keep: bool) {
+        self.state.keep_alive.store(keep, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// Connections open now (a client that never closes a hanging one
+    /// keeps it here).
+    pub fn open_connections(&self) -> usize {
+        self.state.open_connections.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
     /// Every request received so far.
     pub fn requests(&self) -> Vec<Hit> {
         self.state.traffic.lock().expect("traffic").hits.clone()
@@ -330,13 +350,36 @@ impl Drop for InFlight {
     }
 }
 
+/// Counts a connection as open for as long as it is served.
+struct Open(Arc<State>);
+
+impl Drop for Open {
+    fn drop(&mut self) {
+        self.0.open_connections.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
 async fn serve_connection(state: Arc<State>, stream: TcpStream) {
+    state.open_connections.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    let _open = Open(state.clone());
     let (read, mut write) = stream.into_split();
     let mut reader = BufReader::new(read);
-    // One request per connection: every answer says `Connection: close`.
+    // One request per connection (every answer says `Connection: close`),
+    // unless the site keeps connections open for the next requests.
+    while serve_request(&state, &mut reader, &mut write).await {}
+}
+
+/// What a connection was split into.
+type Reader = BufReader<tokio::net::tcp::OwnedReadHalf>;
+type Writer = tokio::net::tcp::OwnedWriteHalf;
+
+/// Answers one request; returns whether the connection stays open for
+/// another.
+async fn serve_request(state: &Arc<State>, reader: &mut Reader, write: &mut Writer) -> bool {
+    let keep_alive = state.keep_alive.load(std::sync::atomic::Ordering::SeqCst);
     let mut request_line = String::new();
     if reader.read_line(&mut request_line).await.unwrap_or(0) == 0 {
-        return;
+        return false;
     }
     let mut headers = HashMap::new();
     loop {
@@ -371,7 +414,8 @@ async fn serve_connection(state: Arc<State>, stream: TcpStream) {
     if let Some(gate) = gate {
         gate.pass().await;
     }
-    let fault = take_fault(&state, &path);
+    let fault = take_fault(state, &path);
+    let truncated = matches!(fault, Some(Fault::Truncated));
     let page = || {
         let (domain, keyword, offset) = parse_path(&path)?;
         let cards = state.cards.get(&(domain.clone(), keyword.clone())).map(Vec::as_slice).unwrap_or_default();
@@ -389,8 +433,24 @@ async fn serve_connection(state: Arc<State>, stream: TcpStream) {
     };
     let html_type = "text/html; charset=utf-8";
     let bytes = match fault {
-        Some(Fault::Hang) => std::future::pending().await,
-        Some(Fault::Reset { .. }) => return,
+        Some(Fault::Hang) => {
+            // Never answers; the connection ends only when the client closes it.
+            let mut byte = [0u8; 1];
+            while matches!(tokio::io::AsyncReadExt::read(reader, &mut byte).await, Ok(n) if n > 0) {}
+            return false;
+        }
+        Some(Fault::Reset { .. }) => return false,
+        Some(Fault::StallBody) => {
+            let head =
+                format!("HTTP/1.1 200 OK\r\nContent-Type: {html_type}\r\nContent-Length: 100000\r\n\r\n<html><body>");
+            drop(in_flight);
+            if write.write_all(head.as_bytes()).await.is_err() {
+                return false;
+            }
+            let mut byte = [0u8; 1];
+            while matches!(tokio::io::AsyncReadExt::read(reader, &mut byte).await, Ok(n) if n > 0) {}
+            return false;
+        }
         Some(Fault::Status { status, retry_after, .. }) => {
             let extra = retry_after.map(|r| format!("Retry-After: {r}\r\n")).unwrap_or_default();
             response(status, html_type, &extra, b"<h1>Erreur</h1>")
@@ -448,8 +508,22 @@ async fn serve_connection(state: Arc<State>, stream: TcpStream) {
     // client may send its next request as soon as it has read this one,
     // before this connection is closed.
     drop(in_flight);
+    if keep_alive && !truncated {
+        let bytes = keep_open(&bytes);
+        return write.write_all(&bytes).await.is_ok();
+    }
     let _ = write.write_all(&bytes).await;
     let _ = write.shutdown().await;
+    false
+}
+
+/// The same answer, saying the connection stays open.
+fn keep_open(bytes: &[u8]) -> Vec<u8> {
+    let close = b"Connection: close\r\n";
+    match bytes.windows(close.len()).position(|w| w == close) {
+        Some(at) => [&bytes[..at], b"Connection: keep-alive\r\n".as_slice(), &bytes[at + close.len()..]].concat(),
+        None => bytes.to_vec(),
+    }
 }
 
 /// The fault of a path, counting down faults limited to some requests.

@@ -7,7 +7,7 @@ use scrape_server::scrape::budget::{DEFAULT_MAX_CARDS, DEFAULT_MAX_DEPTH};
 use tokio_stream::StreamExt;
 
 use crate::fixture::{Fault, FixtureSite, SiteSpec};
-use crate::helpers::{Backend, DEADLINE, TestApp, on_both_backends};
+use crate::helpers::{Backend, DEADLINE, TestApp, eventually, on_both_backends};
 
 const SITES: [(&str, &str); 4] = [
     ("56", "www.morbihan.gouv.fr"),
@@ -85,7 +85,38 @@ async fn a_redirect_off_the_site_is_not_followed_and_says_where_it_led(backend: 
     app.stop().await;
 }
 
+async fn a_stop_or_a_shutdown_closes_the_connections_of_the_requests_it_aborted(backend: Backend) {
+    let site = FixtureSite::start(SiteSpec::standard()).await;
+    let hanging = [
+        FixtureSite::page_path("www.morbihan.gouv.fr", "bovin", 2),
+        FixtureSite::page_path("www.corse-du-sud.gouv.fr", "bovin", 1),
+        FixtureSite::page_path("www.finistere.gouv.fr", "bovin", 1),
+    ];
+    site.set_fault(&hanging[0], Fault::Hang);
+    site.set_fault(&hanging[1], Fault::Hang);
+    // Headers and the start of a body, then silence.
+    site.set_fault(&hanging[2], Fault::StallBody);
+    // As most sites do: the first page's connection is kept for the next.
+    site.set_keep_alive(true);
+    // Operations in flight at shutdown are aborted after the grace period.
+    let app = TestApp::spawn_tuned(&site, &backend, |c| c.shutdown_grace_secs = 1).await;
+    let task = app.start(&["56", "2A", "29"], &["bovin"]).await;
+    eventually("both hanging pages are requested", || hanging.iter().all(|p| site.hits(p) == 1)).await;
+    assert!(site.open_connections() >= 3);
+    let stopped = app.client.stop_task(&task.id).await.expect("stop");
+    assert_eq!(stopped.status(), pb::TaskStatus::Cancelled);
+    eventually("the aborted requests' connections are closed", || site.open_connections() == 0).await;
+
+    // The same when the server shuts down with requests in flight.
+    app.start(&["56", "2A", "29"], &["bovin"]).await;
+    eventually("the pages are requested again", || hanging.iter().all(|p| site.hits(p) == 2)).await;
+    assert!(site.open_connections() >= 3);
+    app.stop().await;
+    eventually("the connections are closed on shutdown", || site.open_connections() == 0).await;
+}
+
 on_both_backends!(
+    a_stop_or_a_shutdown_closes_the_connections_of_the_requests_it_aborted,
     a_redirect_off_the_site_is_not_followed_and_says_where_it_led,
     pages_nested_100_000_deep_fail_their_operations_while_the_server_keeps_answering,
     a_page_with_more_cards_than_the_bound_fails_its_operation_with_a_clear_error
