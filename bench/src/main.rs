@@ -6,6 +6,7 @@ mod process;
 mod scale;
 mod seed;
 mod slow_site;
+mod stall;
 mod stats;
 
 use std::path::PathBuf;
@@ -47,6 +48,22 @@ enum Command {
         #[arg(long)]
         postgres: Option<String>,
     },
+    /// Health-check latency (p50/p99) while four operations at a time fetch
+    /// pages nested `--depth` deep, against one server binary.
+    Stall {
+        #[arg(long)]
+        server_bin: PathBuf,
+        #[arg(long)]
+        work_dir: PathBuf,
+        #[arg(long, default_value_t = 20_000)]
+        depth: usize,
+        /// How long to measure under load, in seconds.
+        #[arg(long, default_value_t = 20)]
+        seconds: u64,
+        /// A name for the binary in the output.
+        #[arg(long, default_value = "server")]
+        label: String,
+    },
 }
 
 #[tokio::main]
@@ -56,6 +73,9 @@ async fn main() -> anyhow::Result<()> {
         Command::Scale { server_bin, work_dir, sizes, postgres } => {
             let sizes = sizes.split_whitespace().map(str::parse).collect::<Result<Vec<usize>, _>>()?;
             scale::run(&server_bin, &work_dir, &sizes, postgres.as_deref()).await
+        }
+        Command::Stall { server_bin, work_dir, depth, seconds, label } => {
+            stall::run(&server_bin, &work_dir, depth, seconds, &label).await
         }
     }
 }

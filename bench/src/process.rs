@@ -55,6 +55,35 @@ impl Server {
         Ok(Server { child, address, client, startup: started.elapsed(), _stdout: stdout })
     }
 
+    /// Starts a server on a port picked here (for binaries older than the
+    /// `listening on` line), and waits until it answers SERVING.
+    pub async fn spawn_on_free_port(bin: &Path, args: &[String], log: &Path) -> anyhow::Result<Server> {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+        let started = Instant::now();
+        let mut child = tokio::process::Command::new(bin)
+            .arg(format!("--listen=127.0.0.1:{port}"))
+            .args(args)
+            .env("RUST_LOG", "warn")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::fs::File::create(log)?)
+            .kill_on_drop(true)
+            .spawn()
+            .with_context(|| format!("starting {}", bin.display()))?;
+        let stdout = child.stdout.take().map(|out| tokio::io::BufReader::new(out).lines()).context("stdout")?;
+        let address = format!("http://127.0.0.1:{port}");
+        let deadline = started + Duration::from_secs(120);
+        let client = loop {
+            if let Ok(client) = Client::connect(&address).await
+                && client.health().await.unwrap_or(false)
+            {
+                break client;
+            }
+            anyhow::ensure!(Instant::now() < deadline, "the server did not start; see {}", log.display());
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        };
+        Ok(Server { child, address, client, startup: started.elapsed(), _stdout: stdout })
+    }
+
     fn pid(&self) -> anyhow::Result<u32> {
         self.child.id().context("the server has exited")
     }
