@@ -12,6 +12,7 @@ mod cli;
 mod cli_output;
 mod crash;
 mod dashboard;
+mod export_safety;
 mod exports;
 mod faults;
 mod hostile;

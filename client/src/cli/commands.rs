@@ -8,7 +8,7 @@ use crate::cli::args::{Command, ExportFormat, ListArgs, Output, StartArgs, Statu
 use crate::cli::bar::Bar;
 use crate::cli::outcome::Outcome;
 use crate::cli::printer::Printer;
-use crate::cli::{json, render};
+use crate::cli::{exit, json, render};
 use crate::{Client, FollowEvent, pb};
 
 pub async fn run(client: &Client, printer: Printer, command: Command) -> anyhow::Result<ExitCode> {
@@ -186,8 +186,17 @@ async fn watch(client: &Client, printer: Printer, id: &str) -> anyhow::Result<Ex
         bar.finish();
     }
     let last = last?;
+    let task = client.get_task(id).await?;
     if printer.output() == Output::Table {
-        print_task(printer, &client.get_task(id).await?)?;
+        print_task(printer, &task)?;
+    }
+    if !task.export_error.is_empty() {
+        if printer.output() == Output::Table {
+            eprintln!("the export failed: {}", task.export_error);
+        } else {
+            printer.json_line(&serde_json::json!({ "task_id": id, "export_error": task.export_error }))?;
+        }
+        return Ok(ExitCode::from(exit::EXPORT_FAILED));
     }
     Ok(Outcome::of_progress(&last).exit_code())
 }

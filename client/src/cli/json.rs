@@ -105,6 +105,8 @@ pub fn task(t: &pb::Task) -> Value {
         "started_at": time(t.started_at.as_ref()),
         "completed_at": time(t.completed_at.as_ref()),
         "error": t.error,
+        "export_error": t.export_error,
+        "outcome": t.outcome,
         "summary": {
             "items_found": summary.items_found,
             "new_documents": summary.new_documents,

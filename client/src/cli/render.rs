@@ -164,6 +164,9 @@ pub fn task(task: &pb::Task, layout: Layout) -> String {
     if let Some(export) = &params.export {
         row("export", Cell::new(format!("{} ({:?})", export.file_name, export.format())));
     }
+    if !task.export_error.is_empty() {
+        row("export failed", Cell::new(&task.export_error).fg(comfy_table::Color::Red));
+    }
     row(
         "progress",
         Cell::new(format!(

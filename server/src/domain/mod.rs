@@ -30,5 +30,5 @@ pub use query::{DocumentQuery, ResultQuery, TaskQuery, TextQuery};
 pub use spec::{ExportFormat, ExportSpec, RawTaskSpec, TaskSpec};
 pub use status::TaskStatus;
 pub use summary::{TaskSummary, Totals};
-pub use task::{Counters, Task};
+pub use task::{Counters, Outcome, Task};
 pub use violations::{FieldViolation, Violations};

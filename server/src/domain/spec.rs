@@ -37,6 +37,13 @@ impl ExportFormat {
         ExportFormat::ALL.into_iter().find(|f| f.as_str().eq_ignore_ascii_case(name.trim()))
     }
 
+    /// The format a file name's extension means (`.json`, `.csv`, `.txt`),
+    /// in any case.
+    pub fn for_file_name(file_name: &str) -> Option<ExportFormat> {
+        let (_, extension) = file_name.rsplit_once('.')?;
+        ExportFormat::ALL.into_iter().find(|f| f.extension().eq_ignore_ascii_case(extension))
+    }
+
     /// The usual file extension.
     pub fn extension(self) -> &'static str {
         match self {
@@ -222,13 +229,30 @@ fn export(file_name: &str, format: Option<ExportFormat>, violations: &mut Violat
     } else {
         None
     };
-    match problem {
-        Some(problem) => {
-            violations.add("export.file_name", problem);
-            None
-        }
-        None => Some(ExportSpec { file_name: file_name.to_owned(), format: format.unwrap_or(ExportFormat::Json) }),
+    if let Some(problem) = problem {
+        violations.add("export.file_name", problem);
+        return None;
     }
+    // The format follows the file's extension when none is given; a format
+    // that contradicts a known extension is a mistake, not a choice.
+    let by_extension = ExportFormat::for_file_name(file_name);
+    let format = match (format, by_extension) {
+        (Some(given), Some(implied)) if given != implied => {
+            violations.add(
+                "export.format",
+                format!(
+                    "{} does not match the file name {file_name:?}, whose extension means {}: change one of them",
+                    given.as_str().to_uppercase(),
+                    implied.as_str().to_uppercase()
+                ),
+            );
+            return None;
+        }
+        (Some(given), _) => given,
+        (None, Some(implied)) => implied,
+        (None, None) => ExportFormat::Json,
+    };
+    Some(ExportSpec { file_name: file_name.to_owned(), format })
 }
 
 /// The catalog codes of names or codes given in request field `field`, in
@@ -337,6 +361,22 @@ mod tests {
     fn no_keywords_is_an_error() {
         let err = TaskSpec::parse(raw(&[]), &Catalog::builtin()).expect_err("invalid");
         assert_eq!(fields(&err), ["keywords"]);
+    }
+
+    #[test]
+    fn the_export_format_follows_the_file_extension_unless_they_disagree() {
+        let with = |name: &str, format: Option<ExportFormat>| {
+            let mut r = raw(&["bovin"]);
+            r.export_file_name = name.into();
+            r.export_format = format;
+            TaskSpec::parse(r, &Catalog::builtin()).map(|s| s.export.map(|e| e.format))
+        };
+        assert_eq!(with("veille.csv", None).ok(), Some(Some(ExportFormat::Csv)));
+        assert_eq!(with("veille.TXT", None).ok(), Some(Some(ExportFormat::Pretty)));
+        assert_eq!(with("veille", None).ok(), Some(Some(ExportFormat::Json)), "no extension: JSON");
+        assert_eq!(with("veille.data", Some(ExportFormat::Csv)).ok(), Some(Some(ExportFormat::Csv)));
+        let err = with("veille.csv", Some(ExportFormat::Json)).expect_err("a contradiction");
+        assert_eq!(fields(&err), ["export.format"]);
     }
 
     #[test]

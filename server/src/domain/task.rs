@@ -43,3 +43,48 @@ pub struct Task {
     pub started_at: Option<DateTime<Utc>>,
     pub completed_at: Option<DateTime<Utc>>,
 }
+
+/// How a task went, for people: its status, except that a success with
+/// failed operations is told apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Plain(TaskStatus),
+    /// Succeeded, with `failed` of its `total` operations failed.
+    PartlyFailed {
+        failed: u32,
+        total: u32,
+    },
+}
+
+impl Outcome {
+    pub fn of(status: TaskStatus, counters: &Counters) -> Outcome {
+        if status == TaskStatus::Succeeded && counters.failed_operations > 0 {
+            Outcome::PartlyFailed { failed: counters.failed_operations, total: counters.total_operations }
+        } else {
+            Outcome::Plain(status)
+        }
+    }
+
+    /// A one-word name (for styles and scripts): the status, or `partial`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Outcome::Plain(status) => status.as_str(),
+            Outcome::PartlyFailed { .. } => "partial",
+        }
+    }
+
+    /// "succeeded, 2 of 28 operations failed", or the status.
+    pub fn text(self) -> String {
+        match self {
+            Outcome::Plain(status) => status.as_str().to_owned(),
+            Outcome::PartlyFailed { failed, total } => format!("succeeded, {failed} of {total} operations failed"),
+        }
+    }
+}
+
+impl Task {
+    /// How it went, for people.
+    pub fn outcome(&self) -> Outcome {
+        Outcome::of(self.status, &self.counters)
+    }
+}

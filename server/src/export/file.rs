@@ -22,17 +22,32 @@ impl ChunkSink for FileSink {
     }
 }
 
-/// Writes the export of `task` as `dir/spec.file_name`; returns its path.
+/// What writing the export file did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Written {
+    /// The file was written (replacing any earlier one).
+    File(PathBuf, ExportStats),
+    /// A file was there already and an incomplete run does not replace it.
+    KeptEarlier(PathBuf),
+}
+
+/// Writes the export of `task` as `dir/spec.file_name`. A `complete` run
+/// replaces an earlier file; an incomplete one (stopped, failed) writes one
+/// only where there is none, so it never overwrites a finished export.
 pub async fn write_file(
     store: &Store,
     catalog: &Catalog,
     task: &Task,
     spec: &ExportSpec,
     dir: &Path,
-) -> Result<(PathBuf, ExportStats), ExportError> {
+    complete: bool,
+) -> Result<Written, ExportError> {
     tokio::fs::create_dir_all(dir).await?;
     // The name was validated as a plain file name; join cannot escape `dir`.
     let path = dir.join(&spec.file_name);
+    if !complete && tokio::fs::try_exists(&path).await? {
+        return Ok(Written::KeptEarlier(path));
+    }
     let partial = dir.join(format!(".{}.partial", spec.file_name));
     let written = async {
         let mut sink = FileSink { file: tokio::fs::File::create(&partial).await? };
@@ -43,7 +58,7 @@ pub async fn write_file(
         Ok(stats)
     };
     match written.await {
-        Ok(stats) => Ok((path, stats)),
+        Ok(stats) => Ok(Written::File(path, stats)),
         Err(e) => {
             // Whatever failed, no half-written file stays behind.
             let _ = tokio::fs::remove_file(&partial).await;

@@ -14,7 +14,7 @@ use crate::catalog::Catalog;
 use crate::domain::{Document, DocumentQuery, ExportFormat, OperationResult, Task};
 use crate::store::{DocumentCursor, Store, StoreError};
 
-pub use file::write_file;
+pub use file::{Written, write_file};
 
 /// Size of the chunks handed to a sink.
 pub const CHUNK_BYTES: usize = 64 * 1024;

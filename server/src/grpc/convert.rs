@@ -155,6 +155,8 @@ impl Wire<'_> {
             started_at: task.started_at.map(timestamp),
             completed_at: task.completed_at.map(timestamp),
             error: task.error.clone().unwrap_or_default(),
+            export_error: String::new(),
+            outcome: task.outcome().text(),
             summary: Some(pb::TaskSummary {
                 items_found: c.items_found,
                 new_documents: c.new_documents,
@@ -169,6 +171,7 @@ impl Wire<'_> {
     /// A task with its per-keyword and per-prefecture totals.
     pub fn task_details(&self, details: &TaskDetails) -> pb::Task {
         let mut task = self.task(&details.task, &details.progress);
+        task.export_error = details.export_error.clone().unwrap_or_default();
         if let Some(summary) = task.summary.as_mut() {
             summary.keywords = details
                 .summary

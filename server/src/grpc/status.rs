@@ -2,7 +2,8 @@
 //!
 //! Policy: invalid input is `INVALID_ARGUMENT` with a google.rpc
 //! `BadRequest` naming each field; a missing task `NOT_FOUND`; a request
-//! that the task's state forbids `FAILED_PRECONDITION`; a database that
+//! that the task's state forbids `FAILED_PRECONDITION`; a request id reused
+//! with other parameters `ALREADY_EXISTS`; a database that
 //! cannot be reached `UNAVAILABLE` (retryable); anything else `INTERNAL`
 //! with a generic message — details go to the log, never to the client.
 
@@ -18,6 +19,7 @@ impl From<ServiceError> for Status {
             ServiceError::InvalidArgument(violations) => invalid_argument(violations),
             ServiceError::NotFound(message) => Status::not_found(message),
             ServiceError::FailedPrecondition(message) => Status::failed_precondition(message),
+            ServiceError::AlreadyExists(message) => Status::already_exists(message),
             ServiceError::Unavailable(message) => Status::unavailable(message),
             ServiceError::Internal(_) => Status::internal("internal error; see the server log"),
         }

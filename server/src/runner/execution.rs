@@ -140,11 +140,18 @@ async fn write_export(inner: &Inner, task: &Task, spec: &ExportSpec, ending: End
     ending_task.status = ending.status();
     ending_task.error = error;
     ending_task.completed_at = Some(Utc::now());
-    let written = export::write_file(&inner.store, &inner.catalog, &ending_task, spec, &inner.config.export_dir).await;
+    let complete = ending == Ending::Succeeded;
+    let dir = &inner.config.export_dir;
+    let written = export::write_file(&inner.store, &inner.catalog, &ending_task, spec, dir, complete).await;
     let (kind, message) = match written {
-        Ok((path, stats)) => {
+        Ok(export::Written::File(path, stats)) => {
             tracing::info!(task = %task.id, path = %path.display(), documents = stats.documents, "export written");
             (EventKind::Exported, format!("wrote {} documents to {}", stats.documents, spec.file_name))
+        }
+        Ok(export::Written::KeptEarlier(path)) => {
+            tracing::info!(task = %task.id, path = %path.display(), "earlier export kept");
+            let run = if ending == Ending::Cancelled { "stopped" } else { "failed" };
+            (EventKind::Exported, format!("kept the earlier {}: this run {run} before its end", spec.file_name))
         }
         Err(e) => {
             tracing::error!(task = %task.id, error = %e, "export failed");

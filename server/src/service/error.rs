@@ -15,6 +15,10 @@ pub enum ServiceError {
     /// The request is valid but not in the task's current state.
     #[error("{0}")]
     FailedPrecondition(String),
+    /// What the request would create exists already, differently (a request
+    /// id reused with other parameters).
+    #[error("{0}")]
+    AlreadyExists(String),
     /// The database cannot be reached: retry later.
     #[error("{0}")]
     Unavailable(String),

@@ -41,6 +41,8 @@ pub struct TaskDetails {
     pub summary: TaskSummary,
     /// The live progress, when this server has it.
     pub progress: Progress,
+    /// Why the export of its last run failed, if it did.
+    pub export_error: Option<String>,
 }
 
 /// One page of a list.

@@ -5,10 +5,10 @@ use std::time::Duration;
 
 use chrono::Utc;
 
-use crate::domain::{Progress, RawTaskSpec, Task, TaskId, TaskSpec, TaskSummary};
+use crate::domain::{EventKind, Progress, RawTaskSpec, Task, TaskId, TaskSpec, TaskSummary, Violations};
 use crate::service::progress::wait_terminal;
 use crate::service::{Page, Purge, ServiceError, TaskDetails, TaskListing, TaskService, page_token};
-use crate::store::{Change, NewTask, Notice, StopOutcome, TaskSearch};
+use crate::store::{Change, Inserted, NewTask, Notice, StopOutcome, TaskSearch};
 
 /// How long `StopTask` waits for a running task to reach `CANCELLED` before
 /// answering with its state at that moment.
@@ -26,13 +26,27 @@ impl TaskService {
             .unsupported_in(&spec.regions, every_prefecture)
             .map(|p| format!("{} ({}): {}", p.name, p.code, p.unsupported.as_deref().unwrap_or_default()))
             .collect();
-        let new = NewTask { id, spec, search_text, skipped, now: Utc::now() };
-        let (task, created) = self.store.insert_task(new).await?;
-        if created {
-            tracing::info!(task = %task.id, operations = task.counters.total_operations, "task queued");
-            self.runner.wake();
+        let new = NewTask { id, spec: spec.clone(), search_text, skipped, now: Utc::now() };
+        match self.store.insert_task(new).await? {
+            Inserted::Created(task) => {
+                tracing::info!(task = %task.id, operations = task.counters.total_operations, "task queued");
+                self.runner.wake();
+                Ok(task)
+            }
+            // A retry of the same request: the same task.
+            Inserted::SameRequest(task) if task.spec == spec => Ok(task),
+            Inserted::SameRequest(task) => Err(ServiceError::AlreadyExists(format!(
+                "request_id {:?} was already used to start task {} with other parameters: \
+                 send the same parameters to get that task back, or another request_id",
+                spec.request_id.unwrap_or_default(),
+                task.id
+            ))),
+            Inserted::ExportNameTaken(holder) => Err(Violations::one(
+                "export.file_name",
+                format!("is already the export file of task {holder}: choose another name (or delete that task)"),
+            )
+            .into()),
         }
-        Ok(task)
     }
 
     /// A task, with its totals per keyword and prefecture and its live
@@ -42,7 +56,16 @@ impl TaskService {
         let operations = self.store.operations(id).await?;
         let progress = self.live_progress(&task);
         let summary = TaskSummary::of(&task, &operations);
-        Ok(TaskDetails { task, operations, summary, progress })
+        let events = self.store.task_events(id).await?;
+        // The last export of the current run (a restart starts a new one).
+        let export_error = events
+            .iter()
+            .rev()
+            .take_while(|e| e.kind != EventKind::Restarted)
+            .find(|e| matches!(e.kind, EventKind::Exported | EventKind::ExportFailed))
+            .filter(|e| e.kind == EventKind::ExportFailed)
+            .map(|e| e.message.clone());
+        Ok(TaskDetails { task, operations, summary, progress, export_error })
     }
 
     pub async fn task(&self, id: TaskId) -> Result<Task, ServiceError> {

@@ -31,6 +31,10 @@ pub(crate) trait Dialect: Send {
     /// the current transaction.
     async fn next_claimable(&mut self, now_us: i64) -> QueryResult<Option<Candidate>>;
 
+    /// Serialises, until the end of the current transaction, the writers
+    /// that take the name `key` (an export file name).
+    async fn lock_name(&mut self, key: &str) -> QueryResult<()>;
+
     /// The ids of the tasks whose search text contains `folded`, when an
     /// index finds them faster than a walk through the newest tasks (a rare
     /// word), else `None`.
@@ -73,6 +77,11 @@ impl Dialect for SqliteConn {
         claimable(now_us).first(self).await.optional()
     }
 
+    async fn lock_name(&mut self, _key: &str) -> QueryResult<()> {
+        // The one writer connection already serialises every write.
+        Ok(())
+    }
+
     async fn indexed_matches(&mut self, folded: &str) -> QueryResult<Option<Vec<String>>> {
         /// Above this many matches, walking the newest tasks fills a page sooner.
         const RARE: usize = 2000;
@@ -113,6 +122,11 @@ impl Dialect for AsyncPgConnection {
 
     async fn next_claimable(&mut self, now_us: i64) -> QueryResult<Option<Candidate>> {
         claimable(now_us).for_update().skip_locked().first(self).await.optional()
+    }
+
+    async fn lock_name(&mut self, key: &str) -> QueryResult<()> {
+        diesel::sql_query("SELECT pg_advisory_xact_lock(hashtext($1))").bind::<Text, _>(key).execute(self).await?;
+        Ok(())
     }
 
     async fn indexed_matches(&mut self, _folded: &str) -> QueryResult<Option<Vec<String>>> {

@@ -42,7 +42,7 @@ pub use events::MAX_EVENTS_PER_TASK;
 pub use lifecycle::{Change, StopOutcome};
 pub use notify::Notice;
 pub use operations::OperationCursor;
-pub use tasks::{NewTask, TaskCursor, TaskSearch};
+pub use tasks::{Inserted, NewTask, TaskCursor, TaskSearch};
 
 /// A SQLite connection usable from async code (queries run on blocking threads).
 pub(crate) type SqliteConn = SyncConnectionWrapper<SqliteConnection>;

@@ -27,6 +27,17 @@ pub struct NewTask {
     pub now: DateTime<Utc>,
 }
 
+/// What an insertion found.
+#[derive(Debug, Clone)]
+pub enum Inserted {
+    Created(Task),
+    /// A task with the same request id exists: this one (its parameters
+    /// may differ).
+    SameRequest(Task),
+    /// Another task writes its export to the same file.
+    ExportNameTaken(TaskId),
+}
+
 /// How to find the tasks of a list: the client's query, planned by the
 /// service.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -54,9 +65,9 @@ impl TaskCursor {
 }
 
 impl Store {
-    /// Inserts a task, or returns the task created earlier with the same
-    /// request id (`created` is then false).
-    pub async fn insert_task(&self, new: NewTask) -> Result<(Task, bool), StoreError> {
+    /// Inserts a task, unless one with the same request id exists (which is
+    /// returned) or another task exports to the same file name.
+    pub async fn insert_task(&self, new: NewTask) -> Result<Inserted, StoreError> {
         let row = new_row(&new);
         let mut events = vec![event_row(&row.id, EventKind::Created, created_message(&new.spec), new.now)];
         if !new.skipped.is_empty() {
@@ -64,29 +75,47 @@ impl Store {
             events.push(event_row(&row.id, EventKind::Skipped, message, new.now));
         }
         let request_id = row.request_id.clone();
-        let row: Option<TaskRow> = with_conn!(self, writer, |conn| {
+        let export_name = row.export_file_name.clone();
+        let found: Result<TaskRow, Result<TaskRow, String>> = with_conn!(self, writer, |conn| {
             conn.transaction::<_, StoreError, _>(async |conn| {
-                let inserted =
-                    diesel::insert_into(tasks::table).values(&row).on_conflict_do_nothing().execute(conn).await?;
-                if inserted == 1 {
-                    for event in &events {
-                        diesel::insert_into(task_events::table).values(event).execute(conn).await?;
+                if let Some(request_id) = &request_id {
+                    let earlier: Option<TaskRow> = tasks::table
+                        .filter(tasks::request_id.eq(request_id))
+                        .select(TaskRow::as_select())
+                        .first(conn)
+                        .await
+                        .optional()?;
+                    if let Some(earlier) = earlier {
+                        return Ok(Err(Ok(earlier)));
                     }
-                    return Ok(Some(row));
                 }
-                let Some(request_id) = &request_id else { return Ok(None) };
-                Ok(tasks::table
-                    .filter(tasks::request_id.eq(request_id))
-                    .select(TaskRow::as_select())
-                    .first(conn)
-                    .await
-                    .optional()?)
+                if let Some(name) = &export_name {
+                    conn.lock_name(name).await?;
+                    let holder: Option<String> = tasks::table
+                        .filter(tasks::export_file_name.eq(name))
+                        .select(tasks::id)
+                        .first(conn)
+                        .await
+                        .optional()?;
+                    if let Some(holder) = holder {
+                        return Ok(Err(Err(holder)));
+                    }
+                }
+                diesel::insert_into(tasks::table).values(&row).execute(conn).await?;
+                for event in &events {
+                    diesel::insert_into(task_events::table).values(event).execute(conn).await?;
+                }
+                Ok(Ok(row))
             })
             .await?
         });
-        let row = row.ok_or_else(|| StoreError::Corrupt(format!("task id {} already exists", new.id)))?;
-        let created = row.id == new.id.to_string();
-        Ok((Task::try_from(row)?, created))
+        Ok(match found {
+            Ok(row) => Inserted::Created(Task::try_from(row)?),
+            Err(Ok(earlier)) => Inserted::SameRequest(Task::try_from(earlier)?),
+            Err(Err(holder)) => Inserted::ExportNameTaken(
+                holder.parse().map_err(|_| StoreError::Corrupt(format!("task id {holder:?}")))?,
+            ),
+        })
     }
 
     pub async fn task(&self, id: TaskId) -> Result<Option<Task>, StoreError> {

@@ -33,7 +33,7 @@ pub async fn page(
         article.detail data-task=(id) data-status=(task.status.as_str()) data-events=[live] data-refresh="results log times" {
             header.title {
                 h1 { "Task " code.id { (id) } }
-                (layout::badge(task.status))
+                (layout::outcome_badge(task.outcome()))
                 (layout::actions(id, task.status, here))
             }
             (progress(&details, web.service.catalog()))
@@ -71,6 +71,7 @@ fn progress(details: &TaskDetails, catalog: &Catalog) -> Markup {
                 } }
             }
             @if let Some(error) = &details.task.error { p.notice.error role="alert" { strong { "Error: " } (error) } }
+            @if let Some(error) = &details.export_error { p.notice.error role="alert" { strong { "Export failed: " } (error) } }
         }
     }
 }

@@ -35,7 +35,9 @@ impl From<ServiceError> for PageError {
         match err {
             ServiceError::InvalidArgument(violations) => PageError::BadRequest(violations),
             ServiceError::NotFound(message) => PageError::NotFound(message),
-            ServiceError::FailedPrecondition(message) => PageError::Conflict(message),
+            ServiceError::FailedPrecondition(message) | ServiceError::AlreadyExists(message) => {
+                PageError::Conflict(message)
+            }
             ServiceError::Unavailable(message) => PageError::Unavailable(message),
             // The service layer has logged the details.
             ServiceError::Internal(_) => PageError::Internal,

@@ -6,7 +6,7 @@
 
 use maud::{DOCTYPE, Markup, html};
 
-use crate::domain::{Progress, TaskId, TaskStatus};
+use crate::domain::{Outcome, Progress, TaskId, TaskStatus};
 use crate::web::format;
 
 /// A whole page: its title and main content.
@@ -42,8 +42,14 @@ pub fn page(title: &str, main: Markup) -> Markup {
 /// A status as a coloured badge (the colour is never the only sign: the
 /// word is there too).
 pub fn badge(status: TaskStatus) -> Markup {
+    outcome_badge(Outcome::Plain(status))
+}
+
+/// How a task went as a badge: its status, or "succeeded, N of M operations
+/// failed" in a colour of its own.
+pub fn outcome_badge(outcome: Outcome) -> Markup {
     html! {
-        span class={ "badge badge-" (status.as_str()) } data-field="status" { (status.as_str()) }
+        span class={ "badge badge-" (outcome.name()) } data-field="status" { (outcome.text()) }
     }
 }
 

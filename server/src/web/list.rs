@@ -7,7 +7,7 @@ use axum::http::Uri;
 use chrono::{DateTime, NaiveDate, Utc};
 use maud::{Markup, html};
 
-use crate::domain::{Task, TaskStatus, Violations};
+use crate::domain::{Outcome, Task, TaskStatus, Violations};
 use crate::service::{TaskListRequest, TaskListing, TaskService};
 use crate::web::params::Params;
 use crate::web::{PageError, Shared, format, layout};
@@ -62,7 +62,7 @@ fn row(service: &TaskService, task: &Task, here: &str) -> Markup {
                 a href={ "/tasks/" (task.id) } { code.id { (task.id) } }
                 div.sub { (task.spec.keywords.join(", ")) " · " (format::targets(&task.spec, service.catalog())) }
             }
-            td data-label="Status" { (layout::badge(task.status)) }
+            td data-label="Status" { (layout::outcome_badge(Outcome::of(progress.status, c))) }
             td data-label="Progress" { (layout::progress_bar(&progress)) }
             td.num data-label="Operations" {
                 span { span data-field="completed" { (c.completed_operations) } " / " span data-field="total" { (c.total_operations) } }

@@ -21,7 +21,7 @@ use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 
 use crate::catalog::Catalog;
-use crate::domain::{Progress, Violations};
+use crate::domain::{Outcome, Progress, Violations};
 use crate::service::ServiceError;
 use crate::web::params::Params;
 use crate::web::{PageError, Shared, format, task_id};
@@ -125,6 +125,8 @@ fn event(p: &Progress, catalog: &Catalog) -> Event {
     let data = json!({
         "id": p.task_id.to_string(),
         "status": p.status.as_str(),
+        "outcome": Outcome::of(p.status, c).name(),
+        "outcome_text": Outcome::of(p.status, c).text(),
         "active": p.status.is_active(),
         "percent": format::percent(c.percent()),
         "fields": {

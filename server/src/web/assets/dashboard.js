@@ -22,8 +22,8 @@ document.addEventListener("submit", function (event) {
 function show(container, data) {
   container.setAttribute("data-status", data.status);
   container.querySelectorAll("[data-field=status]").forEach(function (badge) {
-    badge.textContent = data.status;
-    badge.className = "badge badge-" + data.status;
+    badge.textContent = data.outcome_text || data.status;
+    badge.className = "badge badge-" + (data.outcome || data.status);
   });
   container.querySelectorAll("[data-field=bar]").forEach(function (bar) {
     bar.setAttribute("aria-valuenow", data.percent);
