@@ -3,7 +3,7 @@
 use std::collections::HashSet;
 
 use crate::domain::Violations;
-use crate::domain::text::fold;
+use crate::domain::text::{HIDDEN_OR_CONTROL, fold, is_hidden_or_control};
 
 /// Longest keyword (or exclude keyword) accepted, in characters.
 pub const MAX_KEYWORD_LEN: usize = 100;
@@ -19,8 +19,13 @@ impl Keywords {
     /// Checks the words of request field `field`; every bad one is a
     /// violation of `field[i]`, repeats are dropped.
     pub fn parse(field: &str, raw: Vec<String>, violations: &mut Violations) -> Keywords {
-        if raw.len() > MAX_KEYWORDS {
-            violations.add(field, format!("at most {MAX_KEYWORDS} are accepted, got {}", raw.len()));
+        Keywords::parse_at_most(field, raw, MAX_KEYWORDS, violations)
+    }
+
+    /// [`Keywords::parse`] with at most `max` words (the server's limit).
+    pub fn parse_at_most(field: &str, raw: Vec<String>, max: usize, violations: &mut Violations) -> Keywords {
+        if raw.len() > max {
+            violations.add(field, format!("at most {max} are accepted, got {}", raw.len()));
             return Keywords::default();
         }
         let mut seen = HashSet::new();
@@ -32,8 +37,8 @@ impl Keywords {
                 violations.add(path, "must not be blank");
             } else if word.chars().count() > MAX_KEYWORD_LEN {
                 violations.add(path, format!("must be at most {MAX_KEYWORD_LEN} characters"));
-            } else if word.chars().any(char::is_control) {
-                violations.add(path, "must not contain control characters");
+            } else if word.chars().any(is_hidden_or_control) {
+                violations.add(path, HIDDEN_OR_CONTROL);
             } else if fold(word).is_empty() {
                 violations.add(path, "must contain at least one letter or digit");
             } else if seen.insert(fold(word)) {
@@ -101,6 +106,20 @@ mod tests {
         Keywords::parse("keywords", words(&["", &long, "ok", "bad\u{7}", "--"]), &mut violations);
         let fields: Vec<_> = violations.0.iter().map(|v| v.field.as_str()).collect();
         assert_eq!(fields, ["keywords[0]", "keywords[1]", "keywords[3]", "keywords[4]"]);
+    }
+
+    #[test]
+    fn bidi_overrides_and_zero_width_characters_are_refused() {
+        let mut violations = Violations::new();
+        let kept = Keywords::parse(
+            "exclude_keywords",
+            words(&["bo\u{202E}vin", "\u{200B}porcin", "vol\u{FEFF}aille", "\u{2066}x\u{2069}", "ovin"]),
+            &mut violations,
+        );
+        assert_eq!(kept.as_slice(), ["ovin"]);
+        let fields: Vec<_> = violations.0.iter().map(|v| v.field.as_str()).collect();
+        assert_eq!(fields, ["exclude_keywords[0]", "exclude_keywords[1]", "exclude_keywords[2]", "exclude_keywords[3]"]);
+        assert!(violations.0.iter().all(|v| v.description.contains("invisible")));
     }
 
     #[test]

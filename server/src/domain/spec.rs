@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use crate::domain::Keywords;
+use crate::domain::text::{HIDDEN_OR_CONTROL, is_hidden_or_control};
 use crate::domain::violations::Violations;
 
 /// Longest request id accepted, in characters.
@@ -11,6 +12,27 @@ pub const MAX_REQUEST_ID_LEN: usize = 100;
 pub const MAX_FILE_NAME_LEN: usize = 120;
 /// Largest `days_limit`: a century.
 pub const MAX_DAYS_LIMIT: u32 = 36_500;
+/// Most operations (prefectures × keywords) of one task by default: ten
+/// keywords over every prefecture.
+pub const DEFAULT_MAX_OPERATIONS: usize = 1010;
+/// Most regions, or prefectures, one request may name: more than the
+/// catalog holds, and far fewer than a flood of names.
+pub const MAX_PLACES: usize = 200;
+
+/// The server's limits on the size of one task.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SpecLimits {
+    /// Keywords, and exclude keywords, per task.
+    pub max_keywords: usize,
+    /// Operations (target prefectures × keywords) per task.
+    pub max_operations: usize,
+}
+
+impl Default for SpecLimits {
+    fn default() -> Self {
+        SpecLimits { max_keywords: crate::domain::keywords::MAX_KEYWORDS, max_operations: DEFAULT_MAX_OPERATIONS }
+    }
+}
 
 /// The format of an export.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -117,15 +139,21 @@ pub struct TaskSpec {
 
 impl TaskSpec {
     /// Validates a request against the places it may target (the catalog),
-    /// reporting every invalid field.
+    /// reporting every invalid field, within the default limits.
     pub fn parse(raw: RawTaskSpec, places: &impl Places) -> Result<TaskSpec, Violations> {
+        TaskSpec::parse_within(raw, places, &SpecLimits::default())
+    }
+
+    /// [`TaskSpec::parse`] within the server's `limits`.
+    pub fn parse_within(raw: RawTaskSpec, places: &impl Places, limits: &SpecLimits) -> Result<TaskSpec, Violations> {
         let mut violations = Violations::new();
 
-        let keywords = Keywords::parse("keywords", raw.keywords, &mut violations);
+        let keywords = Keywords::parse_at_most("keywords", raw.keywords, limits.max_keywords, &mut violations);
         if keywords.is_empty() && !violations.0.iter().any(|v| v.field.starts_with("keywords")) {
             violations.add("keywords", "at least one keyword is required");
         }
-        let exclude_keywords = Keywords::parse("exclude_keywords", raw.exclude_keywords, &mut violations);
+        let exclude_keywords =
+            Keywords::parse_at_most("exclude_keywords", raw.exclude_keywords, limits.max_keywords, &mut violations);
 
         let regions = codes(
             "regions",
@@ -151,11 +179,11 @@ impl TaskSpec {
         let request_id = raw.request_id.trim();
         if request_id.chars().count() > MAX_REQUEST_ID_LEN {
             violations.add("request_id", format!("must be at most {MAX_REQUEST_ID_LEN} characters"));
-        } else if request_id.chars().any(char::is_control) {
-            violations.add("request_id", "must not contain control characters");
+        } else if request_id.chars().any(is_hidden_or_control) {
+            violations.add("request_id", HIDDEN_OR_CONTROL);
         }
 
-        let targets = places
+        let targets: Vec<String> = places
             .prefectures_and_regions()
             .into_iter()
             .filter(|(code, region)| {
@@ -165,6 +193,19 @@ impl TaskSpec {
             })
             .map(|(code, _)| code.to_owned())
             .collect();
+        let operations = targets.len() * keywords.len();
+        if operations > limits.max_operations {
+            violations.add(
+                "operations",
+                format!(
+                    "{} keyword(s) × {} prefecture(s) = {operations} operations: at most {} per task; \
+                     split the task or name fewer keywords or places",
+                    keywords.len(),
+                    targets.len(),
+                    limits.max_operations
+                ),
+            );
+        }
 
         violations.into_result(TaskSpec {
             keywords,
@@ -198,8 +239,10 @@ fn export(file_name: &str, format: Option<ExportFormat>, violations: &mut Violat
         Some("must be a file name, not a path (no / or \\)".to_owned())
     } else if file_name == "." || file_name == ".." || file_name.starts_with('.') {
         Some("must not start with a dot".to_owned())
-    } else if file_name.chars().any(|c| c.is_control() || matches!(c, ':' | '*' | '?' | '"' | '<' | '>' | '|')) {
-        Some("must not contain control characters or any of : * ? \" < > |".to_owned())
+    } else if file_name.chars().any(is_hidden_or_control) {
+        Some(HIDDEN_OR_CONTROL.to_owned())
+    } else if file_name.contains([':', '*', '?', '"', '<', '>', '|']) {
+        Some("must not contain any of : * ? \" < > |".to_owned())
     } else {
         None
     };
@@ -222,6 +265,10 @@ fn codes<'a>(
     unknown: impl Fn(&str) -> String,
 ) -> Vec<String> {
     let mut found: Vec<String> = Vec::new();
+    if given.len() > MAX_PLACES {
+        violations.add(field, format!("at most {MAX_PLACES} are accepted, got {}", given.len()));
+        return found;
+    }
     for (i, value) in given.iter().enumerate() {
         match lookup(value) {
             Some(code) if !found.iter().any(|c| c == code) => found.push(code.to_owned()),
@@ -297,6 +344,34 @@ mod tests {
                 "export.file_name"
             ]
         );
+    }
+
+    #[test]
+    fn a_task_over_the_operations_limit_is_refused_with_its_size() {
+        let keywords: Vec<String> = (0..11).map(|i| format!("mot{i}")).collect();
+        let raw = RawTaskSpec { keywords, ..RawTaskSpec::default() };
+        let err = TaskSpec::parse(raw.clone(), &Catalog::builtin()).expect_err("1,111 operations");
+        assert_eq!(fields(&err), ["operations"]);
+        assert!(err.0[0].description.contains("11 keyword(s) × 101 prefecture(s) = 1111 operations"), "{err}");
+        let roomy = SpecLimits { max_operations: 2000, ..SpecLimits::default() };
+        assert_eq!(TaskSpec::parse_within(raw, &Catalog::builtin(), &roomy).expect("within").total_operations(), 1111);
+    }
+
+    #[test]
+    fn a_flood_of_places_is_one_violation() {
+        let mut r = raw(&["bovin"]);
+        r.prefectures = vec!["Atlantide".into(); 10_000];
+        let err = TaskSpec::parse(r, &Catalog::builtin()).expect_err("too many");
+        assert_eq!(fields(&err), ["prefectures"]);
+    }
+
+    #[test]
+    fn bidi_controls_are_refused_in_file_names_and_request_ids() {
+        let mut r = raw(&["bovin"]);
+        r.export_file_name = "rapport\u{202E}gpj.exe".into();
+        r.request_id = "id\u{200B}".into();
+        let err = TaskSpec::parse(r, &Catalog::builtin()).expect_err("invalid");
+        assert_eq!(fields(&err), ["export.file_name", "request_id"]);
     }
 
     #[test]

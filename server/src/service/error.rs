@@ -15,6 +15,9 @@ pub enum ServiceError {
     /// The request is valid but not in the task's current state.
     #[error("{0}")]
     FailedPrecondition(String),
+    /// A quota is full (`subject` names it): retry once it has room.
+    #[error("{message}")]
+    ResourceExhausted { subject: &'static str, message: String },
     /// The database cannot be reached: retry later.
     #[error("{0}")]
     Unavailable(String),

@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 
 use crate::catalog::Catalog;
 use crate::domain::keywords::MAX_KEYWORD_LEN;
+use crate::domain::text::{HIDDEN_OR_CONTROL, is_hidden_or_control};
 use crate::domain::{DocumentQuery, PageSize, ResultQuery, TaskId, TaskQuery, TaskStatus, TextQuery, Violations};
 use crate::service::page_token;
 use crate::store::{DocumentCursor, OperationCursor, TaskCursor};
@@ -187,11 +188,15 @@ fn prefecture_code(catalog: &Catalog, field: &str, value: &str, violations: &mut
     }
 }
 
-/// An optional keyword filter: short, printable.
+/// An optional keyword filter: short, printable, nothing invisible.
 fn keyword(value: &str, violations: &mut Violations) -> Option<String> {
     let value = value.trim();
-    if value.chars().count() > MAX_KEYWORD_LEN || value.chars().any(char::is_control) {
-        violations.add("keyword", format!("must be at most {MAX_KEYWORD_LEN} printable characters"));
+    if value.chars().count() > MAX_KEYWORD_LEN {
+        violations.add("keyword", format!("must be at most {MAX_KEYWORD_LEN} characters"));
+        return None;
+    }
+    if value.chars().any(is_hidden_or_control) {
+        violations.add("keyword", HIDDEN_OR_CONTROL);
         return None;
     }
     (!value.is_empty()).then(|| value.to_owned())

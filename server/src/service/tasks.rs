@@ -8,24 +8,40 @@ use chrono::Utc;
 use crate::domain::{Progress, RawTaskSpec, Task, TaskId, TaskSpec, TaskSummary};
 use crate::service::progress::wait_terminal;
 use crate::service::{Page, Purge, ServiceError, TaskDetails, TaskListing, TaskService, page_token};
-use crate::store::{Change, NewTask, Notice, StopOutcome, TaskSearch};
+use crate::store::{Change, Inserted, NewTask, Notice, StopOutcome, TaskSearch};
 
 /// How long `StopTask` waits for a running task to reach `CANCELLED` before
 /// answering with its state at that moment.
 pub const STOP_WAIT: Duration = Duration::from_secs(10);
 
 impl TaskService {
-    /// Validates and queues a task; a known request id returns its task.
-    pub async fn start_task(&self, raw: RawTaskSpec) -> Result<Task, ServiceError> {
-        let spec = TaskSpec::parse(raw, &self.catalog)?;
+    /// Validates and queues a task for the caller named `by` (the name of
+    /// its token, when the server has tokens), within the pending-task
+    /// quotas; a known request id returns its task.
+    pub async fn start_task(&self, raw: RawTaskSpec, by: Option<&str>) -> Result<Task, ServiceError> {
+        let spec = TaskSpec::parse_within(raw, &self.catalog, &self.limits.spec)?;
         let id = TaskId::new();
         let search_text = self.search_text(id, &spec);
-        let (task, created) = self.store.insert_task(NewTask { id, spec, search_text, now: Utc::now() }).await?;
-        if created {
-            tracing::info!(task = %task.id, operations = task.counters.total_operations, "task queued");
-            self.runner.wake();
+        let new = NewTask {
+            id,
+            spec,
+            search_text,
+            now: Utc::now(),
+            created_by: by.map(str::to_owned),
+            quota: self.limits.pending,
+        };
+        match self.store.insert_task(new).await? {
+            Inserted::Created(task) => {
+                tracing::info!(task = %task.id, operations = task.counters.total_operations, "task queued");
+                self.runner.wake();
+                Ok(task)
+            }
+            Inserted::Existing(task) => Ok(task),
+            Inserted::OverQuota(exceeded) => {
+                tracing::info!(quota = exceeded.subject(), "task refused: quota full");
+                Err(ServiceError::ResourceExhausted { subject: exceeded.subject(), message: exceeded.to_string() })
+            }
         }
-        Ok(task)
     }
 
     /// A task, with its totals per keyword and prefecture and its live
@@ -131,6 +147,11 @@ impl TaskService {
             }
             Change::NotFound => Err(ServiceError::task_not_found(id)),
         }
+    }
+
+    /// How many tasks have each status, for the metrics.
+    pub async fn task_counts(&self) -> Result<Vec<(crate::domain::TaskStatus, u64)>, ServiceError> {
+        Ok(self.store.task_counts().await?)
     }
 
     /// Deletes finished tasks; returns how many were deleted.

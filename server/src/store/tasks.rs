@@ -10,7 +10,8 @@ use crate::store::convert::{status_name, status_names, to_i32, to_json, to_micro
 use crate::store::dialect::Dialect;
 use crate::store::models::TaskRow;
 use crate::store::moves::event_row;
-use crate::store::schema::{task_events, tasks};
+use crate::store::quotas::{CreatorRow, PendingQuota, QuotaExceeded, to_i64};
+use crate::store::schema::{task_creators, task_events, tasks};
 use crate::store::{Store, StoreError, with_conn};
 
 /// A task to insert.
@@ -22,6 +23,21 @@ pub struct NewTask {
     /// `ListTasks.query` matches.
     pub search_text: String,
     pub now: DateTime<Utc>,
+    /// The name of the token the task was started with, if any.
+    pub created_by: Option<String>,
+    /// The pending-task quotas the insert must respect.
+    pub quota: PendingQuota,
+}
+
+/// What an insert did.
+#[derive(Debug, Clone)]
+pub enum Inserted {
+    /// A new task.
+    Created(Task),
+    /// The task created earlier with the same request id.
+    Existing(Task),
+    /// Nothing: a quota of pending tasks is full.
+    OverQuota(QuotaExceeded),
 }
 
 /// How to find the tasks of a list: the client's query, planned by the
@@ -52,32 +68,76 @@ impl TaskCursor {
 
 impl Store {
     /// Inserts a task, or returns the task created earlier with the same
-    /// request id (`created` is then false).
-    pub async fn insert_task(&self, new: NewTask) -> Result<(Task, bool), StoreError> {
+    /// request id, or refuses it when a pending-task quota is full (a known
+    /// request id is answered even then: a retry is not a new task).
+    ///
+    /// The quotas are counted in the insert's transaction: exact on SQLite,
+    /// whose writes are serial; on PostgreSQL, concurrent inserts may
+    /// overshoot a quota by as many as run at once.
+    pub async fn insert_task(&self, new: NewTask) -> Result<Inserted, StoreError> {
         let row = new_row(&new);
         let event = event_row(&row.id, EventKind::Created, created_message(&new.spec), new.now);
         let request_id = row.request_id.clone();
-        let row: Option<TaskRow> = with_conn!(self, writer, |conn| {
+        let creator = new.created_by.clone().map(|token_name| CreatorRow { task_id: row.id.clone(), token_name });
+        let quota = new.quota;
+        let pending = status_name(TaskStatus::Pending);
+        let outcome: Result<Option<TaskRow>, QuotaExceeded> = with_conn!(self, writer, |conn| {
             conn.transaction::<_, StoreError, _>(async |conn| {
+                if let Some(request_id) = &request_id {
+                    let earlier = tasks::table
+                        .filter(tasks::request_id.eq(request_id))
+                        .select(TaskRow::as_select())
+                        .first(conn)
+                        .await
+                        .optional()?;
+                    if let Some(earlier) = earlier {
+                        return Ok(Ok(Some(earlier)));
+                    }
+                }
+                if let Some(limit) = quota.total {
+                    let count: i64 = tasks::table.filter(tasks::status.eq(pending)).count().get_result(conn).await?;
+                    if count >= to_i64(limit) {
+                        return Ok(Err(QuotaExceeded::Total { limit }));
+                    }
+                }
+                if let (Some(limit), Some(creator)) = (quota.per_token, &creator) {
+                    let count: i64 = task_creators::table
+                        .inner_join(tasks::table)
+                        .filter(task_creators::token_name.eq(&creator.token_name))
+                        .filter(tasks::status.eq(pending))
+                        .count()
+                        .get_result(conn)
+                        .await?;
+                    if count >= to_i64(limit) {
+                        return Ok(Err(QuotaExceeded::PerToken { limit, token: creator.token_name.clone() }));
+                    }
+                }
                 let inserted =
                     diesel::insert_into(tasks::table).values(&row).on_conflict_do_nothing().execute(conn).await?;
                 if inserted == 1 {
                     diesel::insert_into(task_events::table).values(&event).execute(conn).await?;
-                    return Ok(Some(row));
+                    if let Some(creator) = &creator {
+                        diesel::insert_into(task_creators::table).values(creator).execute(conn).await?;
+                    }
+                    return Ok(Ok(Some(row)));
                 }
-                let Some(request_id) = &request_id else { return Ok(None) };
-                Ok(tasks::table
+                let Some(request_id) = &request_id else { return Ok(Ok(None)) };
+                Ok(Ok(tasks::table
                     .filter(tasks::request_id.eq(request_id))
                     .select(TaskRow::as_select())
                     .first(conn)
                     .await
-                    .optional()?)
+                    .optional()?))
             })
             .await?
         });
-        let row = row.ok_or_else(|| StoreError::Corrupt(format!("task id {} already exists", new.id)))?;
+        let row = match outcome {
+            Ok(row) => row.ok_or_else(|| StoreError::Corrupt(format!("task id {} already exists", new.id)))?,
+            Err(exceeded) => return Ok(Inserted::OverQuota(exceeded)),
+        };
         let created = row.id == new.id.to_string();
-        Ok((Task::try_from(row)?, created))
+        let task = Task::try_from(row)?;
+        Ok(if created { Inserted::Created(task) } else { Inserted::Existing(task) })
     }
 
     pub async fn task(&self, id: TaskId) -> Result<Option<Task>, StoreError> {

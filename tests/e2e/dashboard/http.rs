@@ -18,6 +18,30 @@ fn http1_builder() -> reqwest::ClientBuilder {
     reqwest::Client::builder().http1_only().timeout(DEADLINE)
 }
 
+/// A browser's session on the dashboard: its cookie and the CSRF token of
+/// the forms of the page it read.
+pub struct Session {
+    pub cookie: String,
+    pub csrf: String,
+}
+
+impl Session {
+    /// Reads `path` as a browser would and keeps the session it was given.
+    pub async fn open(client: &reqwest::Client, address: &str, path: &str) -> Session {
+        let page = client.get(format!("{address}{path}")).send().await.expect("a page");
+        assert_eq!(page.status(), 200, "{path}");
+        let cookie = page.headers()["set-cookie"].to_str().expect("a cookie").split(';').next().expect("a pair").to_owned();
+        let html = page.text().await.expect("the page");
+        Session { cookie, csrf: csrf_of(&html) }
+    }
+}
+
+/// The CSRF token in a page's forms.
+pub fn csrf_of(html: &str) -> String {
+    let at = html.find("name=\"csrf\" value=\"").expect("a form with a CSRF token") + "name=\"csrf\" value=\"".len();
+    html[at..].split('"').next().expect("a value").to_owned()
+}
+
 /// A gRPC-Web frame: a flag byte, a big-endian length, the message.
 fn frame(flag: u8, message: &[u8]) -> Vec<u8> {
     let mut out = vec![flag];
@@ -110,7 +134,15 @@ async fn exports_download_as_files_and_event_streams_end_after_the_task(backend:
     assert!(missing.text().await.expect("a page").contains("not found"));
     let nowhere = client.get(format!("{}/no/such/page", app.address)).send().await.expect("an answer");
     assert_eq!(nowhere.status(), 404);
-    let conflict = client.post(format!("{}/tasks/{}/stop", app.address, task.id)).send().await.expect("an answer");
+    let session = Session::open(&client, &app.address, "/").await;
+    let conflict = client
+        .post(format!("{}/tasks/{}/stop", app.address, task.id))
+        .header("cookie", &session.cookie)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!("csrf={}", session.csrf))
+        .send()
+        .await
+        .expect("an answer");
     assert_eq!(conflict.status(), 409, "a finished task cannot be stopped");
     assert!(conflict.text().await.expect("a page").contains("already ended"));
     app.stop().await;
@@ -169,11 +201,20 @@ async fn actions_sent_from_another_sites_page_are_refused_and_leave_the_task_alo
     let kinds: Vec<_> = app.client.task_events(&task.id).await.expect("events").iter().map(|e| e.kind()).collect();
     assert_eq!(kinds, [pb::TaskEventKind::Created, pb::TaskEventKind::Started], "no stop was requested");
 
+    // Without the CSRF token of a page of its own, it is refused too.
+    let session = Session::open(&client, &app.address, "/").await;
+    let forged = client.post(&stop).header("cookie", &session.cookie).body("csrf=forged").send().await;
+    assert_eq!(forged.expect("an answer").status(), 403);
+    assert_eq!(app.client.get_task(&task.id).await.expect("get").status(), TaskStatus::Running);
+
     // The same stop from the dashboard's own page goes through.
     let own = client
         .post(&stop)
         .header("origin", &app.address)
         .header("sec-fetch-site", "same-origin")
+        .header("cookie", &session.cookie)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!("csrf={}", session.csrf))
         .send()
         .await
         .expect("an answer");
