@@ -21,6 +21,7 @@ mod options;
 mod persistence;
 mod proxy;
 mod replicas;
+mod security;
 mod store_faults;
 mod streaming;
 mod validation;

@@ -2,7 +2,9 @@
 //! Policy that allows only the dashboard's own script, stylesheet and
 //! icon, and no framing (`frame-ancestors 'none'`, and `X-Frame-Options`
 //! for older browsers: a Stop button cannot be clickjacked); no MIME
-//! sniffing; no referrer sent to the sites documents link to.
+//! sniffing; no referrer sent to the sites documents link to (`same-origin`:
+//! `no-referrer` would make browsers send `Origin: null` with the forms,
+//! which the Origin check refuses).
 
 use axum::extract::Request;
 use axum::http::HeaderValue;
@@ -28,7 +30,7 @@ pub async fn security_headers(request: Request, next: Next) -> Response {
         headers.insert(CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
         headers.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
         headers.insert(X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-        headers.insert(REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+        headers.insert(REFERRER_POLICY, HeaderValue::from_static("same-origin"));
     }
     response
 }

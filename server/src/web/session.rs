@@ -48,6 +48,10 @@ const MAX_FORM_BYTES: usize = 64 * 1024;
 /// Signs and checks sessions.
 pub struct Sessions {
     key: hmac::Key,
+    /// Sessions signed out before their expiry, with it: their cookies are
+    /// refused even if kept (the key lives as long as the process, so a
+    /// list in memory covers every session it signed).
+    signed_out: std::sync::Mutex<std::collections::HashMap<String, u64>>,
     /// Cookies are `Secure` when the server speaks TLS.
     secure: bool,
     auth: Auth,
@@ -71,6 +75,8 @@ struct Session {
 #[derive(Debug, Clone)]
 pub struct Visitor {
     pub caller: Option<Caller>,
+    /// The session the visitor came with (what signing out ends).
+    session: Option<Session>,
     pub csrf: String,
     /// Whether the server has tokens (and so a sign-in).
     pub signs_in: bool,
@@ -92,7 +98,7 @@ impl Sessions {
     /// randomness to draw it from.
     pub fn new(auth: Auth, secure: bool) -> Option<Sessions> {
         let key = hmac::Key::generate(hmac::HMAC_SHA256, &SystemRandom::new()).ok()?;
-        Some(Sessions { key, secure, auth })
+        Some(Sessions { key, signed_out: Default::default(), secure, auth })
     }
 
     /// A new session. Its id is a MAC of a counter and the time: unique,
@@ -134,12 +140,21 @@ impl Sessions {
         let expires: u64 = fields.next()?.parse().ok()?;
         let role = fields.next()?;
         let name = fields.next()?;
-        if expires <= now() {
+        if expires <= now() || self.signed_out.lock().is_ok_and(|out| out.contains_key(&id)) {
             return None;
         }
         let caller = Role::from_name(role).map(|role| Caller { name: name.to_owned(), role });
         let caller = caller.filter(|c| self.auth.still_valid(c));
         Some(Session { id, expires, caller })
+    }
+
+    /// Refuses `session`'s cookie from now on.
+    fn end(&self, session: &Session) {
+        if let Ok(mut out) = self.signed_out.lock() {
+            let now = now();
+            out.retain(|_, expires| *expires > now);
+            out.insert(session.id.clone(), session.expires);
+        }
     }
 
     /// The CSRF token of a session's forms.
@@ -159,7 +174,7 @@ impl Sessions {
     }
 
     fn visitor(&self, session: &Session, caller: Option<Caller>) -> Visitor {
-        Visitor { caller, csrf: self.csrf(session), signs_in: self.auth.enabled() }
+        Visitor { caller, session: Some(session.clone()), csrf: self.csrf(session), signs_in: self.auth.enabled() }
     }
 }
 
@@ -269,8 +284,12 @@ pub async fn sign_in(State(web): State<Shared>, axum::Extension(visitor): axum::
     with_cookie(Redirect::to(&next).into_response(), Some(web.sessions.cookie(&session)))
 }
 
-/// `POST /sign-out`: a new session, signed in as nobody.
-pub async fn sign_out(State(web): State<Shared>) -> Response {
+/// `POST /sign-out`: the session's cookie is refused from now on; a new
+/// session, signed in as nobody, replaces it.
+pub async fn sign_out(State(web): State<Shared>, axum::Extension(visitor): axum::Extension<Visitor>) -> Response {
+    if let Some(ended) = &visitor.session {
+        web.sessions.end(ended);
+    }
     let session = web.sessions.fresh(None);
     with_cookie(Redirect::to("/sign-in").into_response(), Some(web.sessions.cookie(&session)))
 }

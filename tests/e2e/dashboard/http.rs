@@ -9,11 +9,11 @@ use crate::fixture::{Fault, FixtureSite, SiteSpec};
 use crate::helpers::{Backend, DEADLINE, TestApp, on_both_backends};
 
 /// An HTTP/1.1-only client, as a browser on a plain-HTTP address is.
-fn http1() -> reqwest::Client {
+pub(crate) fn http1() -> reqwest::Client {
     http1_builder().build().expect("an HTTP client")
 }
 
-fn http1_builder() -> reqwest::ClientBuilder {
+pub(crate) fn http1_builder() -> reqwest::ClientBuilder {
     let _ = rustls::crypto::ring::default_provider().install_default();
     reqwest::Client::builder().http1_only().timeout(DEADLINE)
 }
@@ -36,6 +36,13 @@ impl Session {
     }
 }
 
+/// An `application/x-www-form-urlencoded` body.
+pub fn form_body(pairs: &[(&str, &str)]) -> String {
+    let mut out = url::form_urlencoded::Serializer::new(String::new());
+    out.extend_pairs(pairs);
+    out.finish()
+}
+
 /// The CSRF token in a page's forms.
 pub fn csrf_of(html: &str) -> String {
     let at = html.find("name=\"csrf\" value=\"").expect("a form with a CSRF token") + "name=\"csrf\" value=\"".len();
@@ -43,7 +50,7 @@ pub fn csrf_of(html: &str) -> String {
 }
 
 /// A gRPC-Web frame: a flag byte, a big-endian length, the message.
-fn frame(flag: u8, message: &[u8]) -> Vec<u8> {
+pub(crate) fn frame(flag: u8, message: &[u8]) -> Vec<u8> {
     let mut out = vec![flag];
     out.extend_from_slice(&u32::try_from(message.len()).expect("a small message").to_be_bytes());
     out.extend_from_slice(message);
@@ -51,7 +58,7 @@ fn frame(flag: u8, message: &[u8]) -> Vec<u8> {
 }
 
 /// The frames of a gRPC-Web body: (flag, payload).
-fn frames(mut body: &[u8]) -> Vec<(u8, Vec<u8>)> {
+pub(crate) fn frames(mut body: &[u8]) -> Vec<(u8, Vec<u8>)> {
     let mut out = Vec::new();
     while !body.is_empty() {
         assert!(body.len() >= 5, "a frame header: {body:?}");
