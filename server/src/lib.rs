@@ -56,6 +56,7 @@ pub mod config;
 pub mod domain;
 pub mod export;
 pub mod grpc;
+pub mod harness;
 pub mod incoming;
 pub mod metrics;
 pub mod runner;

@@ -131,3 +131,34 @@ mod tests {
         assert_eq!(violations.0[0].field, "exclude_keywords");
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::domain::text::is_hidden_or_control;
+
+    proptest! {
+        #[test]
+        fn kept_words_are_trimmed_short_visible_and_distinct_and_every_other_is_reported(
+            raw in prop::collection::vec(prop_oneof![3 => "[ a-zA-Zé-]{0,8}", 1 => any::<String>()], 0..12)
+        ) {
+            let mut violations = Violations::new();
+            let kept = Keywords::parse("keywords", raw.clone(), &mut violations);
+            let mut folded = std::collections::HashSet::new();
+            for word in kept.iter() {
+                prop_assert_eq!(word.trim(), word);
+                prop_assert!((1..=MAX_KEYWORD_LEN).contains(&word.chars().count()));
+                prop_assert!(!word.chars().any(is_hidden_or_control), "{:?}", word);
+                prop_assert!(folded.insert(fold(word)), "a repeat: {:?}", word);
+            }
+            // Each word is kept, dropped as a repeat, or reported at its index.
+            prop_assert!(kept.len() + violations.0.len() <= raw.len());
+            for v in &violations.0 {
+                let index: usize = v.field.trim_start_matches("keywords[").trim_end_matches(']').parse().expect("an index");
+                prop_assert!(index < raw.len());
+            }
+        }
+    }
+}

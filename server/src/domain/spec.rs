@@ -395,3 +395,75 @@ mod tests {
         assert_eq!(spec.export, Some(ExportSpec { file_name: "résultats 2025.csv".into(), format: ExportFormat::Csv }));
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::catalog::Catalog;
+    use crate::domain::text::is_hidden_or_control;
+
+    /// Text as clients send it: mostly words, sometimes hostile characters.
+    fn text() -> impl Strategy<Value = String> {
+        prop_oneof![
+            4 => "[a-zA-Zéà0-9 ,./-]{0,12}",
+            1 => any::<String>(),
+            1 => "[a-z]{0,4}[\u{202A}-\u{202E}\u{200B}-\u{200F}\u{FEFF}\u{0}-\u{1F}][a-z.]{0,4}",
+        ]
+    }
+
+    fn raw() -> impl Strategy<Value = RawTaskSpec> {
+        let list = || prop::collection::vec(text(), 0..6);
+        let places = || prop::collection::vec(prop_oneof![text(), Just("56".to_owned()), Just("Bretagne".to_owned())], 0..4);
+        (list(), places(), places(), list(), 0u32..40_000, text(), text())
+            .prop_map(|(keywords, regions, prefectures, exclude_keywords, days_limit, export_file_name, request_id)| {
+                RawTaskSpec {
+                    keywords,
+                    regions,
+                    prefectures,
+                    exclude_keywords,
+                    days_limit,
+                    export_file_name,
+                    export_format: None,
+                    request_id,
+                }
+            })
+    }
+
+    const FIELDS: [&str; 9] =
+        ["keywords", "exclude_keywords", "regions", "prefectures", "days_limit", "export.file_name", "request_id", "operations", ""];
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn any_request_is_a_valid_spec_or_a_list_of_known_fields(raw in raw()) {
+            let limits = SpecLimits { max_keywords: 5, max_operations: 300 };
+            match TaskSpec::parse_within(raw, &Catalog::builtin(), &limits) {
+                Ok(spec) => {
+                    prop_assert!(!spec.keywords.is_empty());
+                    prop_assert!(spec.total_operations() <= 300);
+                    prop_assert!(!spec.targets.is_empty());
+                    let texts = spec.keywords.iter().chain(spec.exclude_keywords.iter())
+                        .chain(spec.request_id.as_deref())
+                        .chain(spec.export.as_ref().map(|e| e.file_name.as_str()));
+                    for text in texts {
+                        prop_assert!(!text.chars().any(is_hidden_or_control), "{:?}", text);
+                        prop_assert_eq!(text.trim(), text);
+                    }
+                    if let Some(export) = &spec.export {
+                        prop_assert!(!export.file_name.contains(['/', '\\']) && !export.file_name.starts_with('.'));
+                    }
+                }
+                Err(violations) => {
+                    prop_assert!(!violations.is_empty());
+                    for v in &violations.0 {
+                        let base = v.field.split('[').next().unwrap_or_default();
+                        prop_assert!(FIELDS.contains(&base), "{}", v.field);
+                    }
+                }
+            }
+        }
+    }
+}
