@@ -86,7 +86,11 @@ pub async fn run(bin: &Path, dir: &Path, clients: usize, seconds: u64) -> anyhow
     let (_, peak_rss) = server.memory_mb()?;
 
     // Then: stop what is left, wait for every task to end, account for each.
-    let admin = Client::connect_with(&server.address, &ConnectOptions { token: Some(tokens[0].clone()), ..ConnectOptions::default() }).await?;
+    let admin = Client::connect_with(
+        &server.address,
+        &ConnectOptions { token: Some(tokens[0].clone()), ..ConnectOptions::default() },
+    )
+    .await?;
     admin.stop_all_tasks().await?;
     let ended_by = Instant::now() + Duration::from_secs(120);
     let listed = loop {
@@ -154,7 +158,10 @@ async fn drive(client: Client, n: usize, until: Instant) -> Tally {
         round_no += 1;
         let request = pb::StartTaskRequest {
             keywords: vec!["bovin".into(), "porcin".into()],
-            prefectures: vec![PLACES[(n + round_no) % PLACES.len()].into(), PLACES[(n + 3 * round_no) % PLACES.len()].into()],
+            prefectures: vec![
+                PLACES[(n + round_no) % PLACES.len()].into(),
+                PLACES[(n + 3 * round_no) % PLACES.len()].into(),
+            ],
             request_id: format!("load-{n}-{round_no}"),
             ..Default::default()
         };

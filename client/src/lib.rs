@@ -97,7 +97,8 @@ impl Client {
             .connect_timeout(Duration::from_secs(5))
             .tcp_nodelay(true);
         if server.starts_with("https://") || options.tls_ca.is_some() || options.tls_identity.is_some() {
-            endpoint = endpoint.tls_config(tls_config(options).map_err(address)?).map_err(|e| address(e.to_string()))?;
+            endpoint =
+                endpoint.tls_config(tls_config(options).map_err(address)?).map_err(|e| address(e.to_string()))?;
         }
         let credentials = match &options.token {
             None => Credentials::default(),

@@ -8,10 +8,10 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+use crate::domain::SpecLimits;
 use crate::runner::{RunnerConfig, default_owner};
 use crate::scrape::fetch::default_user_agent;
 use crate::scrape::{FetchConfig, LimitsConfig};
-use crate::domain::SpecLimits;
 use crate::service::ServiceLimits;
 use crate::store::{PendingQuota, PoolConfig};
 
@@ -343,7 +343,10 @@ mod tests {
         assert_eq!(limits.pending.total, None, "0 is no limit");
         assert_eq!(limits.pending.per_token, Some(5));
         assert_eq!(parsed.log_format, LogFormat::Json);
-        assert!(Config::try_parse_from(["scrape-server", "--tls-cert=cert.pem"]).is_err(), "a certificate needs its key");
+        assert!(
+            Config::try_parse_from(["scrape-server", "--tls-cert=cert.pem"]).is_err(),
+            "a certificate needs its key"
+        );
         let token = Config::try_parse_from(["scrape-server", "token", "new", "--role", "viewer", "--name", "ci"])
             .expect("the token command");
         assert!(matches!(token.command, Some(Command::Token(TokenCommand::New { .. }))));

@@ -11,7 +11,9 @@ use crate::domain::{PageSize, TaskId, TaskSpec};
 use crate::grpc::convert;
 use crate::scrape::parse::parse_cards;
 use crate::scrape::profile::{SiteProfile, canonical_origin};
-use crate::service::{DocumentListRequest, DocumentListing, ResultListRequest, ResultListing, TaskListRequest, TaskListing};
+use crate::service::{
+    DocumentListRequest, DocumentListing, ResultListRequest, ResultListing, TaskListRequest, TaskListing,
+};
 
 /// A search page of any bytes: every card found has a web link and
 /// trimmed text.
@@ -32,7 +34,9 @@ pub fn decode_start_task(bytes: &[u8]) {
     let Ok(raw) = convert::raw_spec(request) else { return };
     match TaskSpec::parse(raw, &Catalog::builtin()) {
         Ok(spec) => {
-            assert!(!spec.keywords.is_empty() && spec.total_operations() <= crate::domain::spec::DEFAULT_MAX_OPERATIONS);
+            assert!(
+                !spec.keywords.is_empty() && spec.total_operations() <= crate::domain::spec::DEFAULT_MAX_OPERATIONS
+            );
             assert!(!spec.keywords.iter().any(|k| k.chars().any(is_hidden_or_control)));
         }
         Err(violations) => {

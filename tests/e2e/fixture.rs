@@ -37,7 +37,8 @@ pub struct FixtureCard {
 }
 
 /// Titles that a spreadsheet would take for formulas (keyword `formule`).
-pub const FORMULAS: [&str; 4] = ["=HYPERLINK(\"https://evil.example\",\"ouvrir\")", "+33 1 02 03", "-2+3", "@SUM(A1:A9)"];
+pub const FORMULAS: [&str; 4] =
+    ["=HYPERLINK(\"https://evil.example\",\"ouvrir\")", "+33 1 02 03", "-2+3", "@SUM(A1:A9)"];
 
 /// Number of cards per (domain, keyword); anything else has no result.
 #[derive(Debug, Clone, Default)]

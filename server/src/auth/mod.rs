@@ -192,7 +192,10 @@ mod tests {
         let auth = auth();
         let viewer = headers("Bearer viewer-token");
         let operator = headers("bearer operator-token");
-        assert_eq!(auth.check(&viewer, Access::Needs(Role::Viewer)).expect("allowed").map(|c| c.name), Some("eve".into()));
+        assert_eq!(
+            auth.check(&viewer, Access::Needs(Role::Viewer)).expect("allowed").map(|c| c.name),
+            Some("eve".into())
+        );
         assert!(matches!(auth.check(&viewer, Access::Needs(Role::Operator)), Err(Refusal::Forbidden { .. })));
         assert!(auth.check(&operator, Access::Needs(Role::Operator)).is_ok());
         assert!(auth.check(&operator, Access::Needs(Role::Viewer)).is_ok());

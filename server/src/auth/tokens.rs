@@ -71,7 +71,8 @@ impl Tokens {
             let [role, name, hex] = fields[..] else {
                 return Err(bad(format!("expected `ROLE NAME SHA256HEX`, found {} field(s)", fields.len())));
             };
-            let role = Role::from_name(role).ok_or_else(|| bad(format!("unknown role {role:?}: viewer or operator")))?;
+            let role =
+                Role::from_name(role).ok_or_else(|| bad(format!("unknown role {role:?}: viewer or operator")))?;
             check_name(name).map_err(|problem| bad(problem.to_owned()))?;
             let digest = parse_digest(hex).ok_or_else(|| {
                 bad("the third field must be the 64 lowercase hex digits of the token's SHA-256".to_owned())
@@ -181,8 +182,8 @@ mod tests {
     #[test]
     fn the_sha256_of_a_known_token_is_its_line() {
         // echo -n secret | sha256sum
-        let tokens =
-            Tokens::parse("operator ci 2bb80d537b1da3e38bd30361aa855686bde0eacd7162fef6a25fe97bf527a25b").expect("valid");
+        let tokens = Tokens::parse("operator ci 2bb80d537b1da3e38bd30361aa855686bde0eacd7162fef6a25fe97bf527a25b")
+            .expect("valid");
         assert_eq!(tokens.verify("secret").map(|c| c.role), Some(Role::Operator));
     }
 

@@ -118,7 +118,10 @@ mod tests {
         );
         assert_eq!(kept.as_slice(), ["ovin"]);
         let fields: Vec<_> = violations.0.iter().map(|v| v.field.as_str()).collect();
-        assert_eq!(fields, ["exclude_keywords[0]", "exclude_keywords[1]", "exclude_keywords[2]", "exclude_keywords[3]"]);
+        assert_eq!(
+            fields,
+            ["exclude_keywords[0]", "exclude_keywords[1]", "exclude_keywords[2]", "exclude_keywords[3]"]
+        );
         assert!(violations.0.iter().all(|v| v.description.contains("invisible")));
     }
 

@@ -415,9 +415,10 @@ mod properties {
 
     fn raw() -> impl Strategy<Value = RawTaskSpec> {
         let list = || prop::collection::vec(text(), 0..6);
-        let places = || prop::collection::vec(prop_oneof![text(), Just("56".to_owned()), Just("Bretagne".to_owned())], 0..4);
-        (list(), places(), places(), list(), 0u32..40_000, text(), text())
-            .prop_map(|(keywords, regions, prefectures, exclude_keywords, days_limit, export_file_name, request_id)| {
+        let places =
+            || prop::collection::vec(prop_oneof![text(), Just("56".to_owned()), Just("Bretagne".to_owned())], 0..4);
+        (list(), places(), places(), list(), 0u32..40_000, text(), text()).prop_map(
+            |(keywords, regions, prefectures, exclude_keywords, days_limit, export_file_name, request_id)| {
                 RawTaskSpec {
                     keywords,
                     regions,
@@ -428,11 +429,21 @@ mod properties {
                     export_format: None,
                     request_id,
                 }
-            })
+            },
+        )
     }
 
-    const FIELDS: [&str; 9] =
-        ["keywords", "exclude_keywords", "regions", "prefectures", "days_limit", "export.file_name", "request_id", "operations", ""];
+    const FIELDS: [&str; 9] = [
+        "keywords",
+        "exclude_keywords",
+        "regions",
+        "prefectures",
+        "days_limit",
+        "export.file_name",
+        "request_id",
+        "operations",
+        "",
+    ];
 
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(256))]

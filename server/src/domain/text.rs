@@ -100,7 +100,10 @@ mod tests {
 
     #[test]
     fn bidi_controls_and_invisible_characters_are_hidden_or_control() {
-        for c in ['\u{202A}', '\u{202E}', '\u{2066}', '\u{2069}', '\u{200B}', '\u{200F}', '\u{FEFF}', '\u{061C}', '\u{7}', '\n'] {
+        for c in [
+            '\u{202A}', '\u{202E}', '\u{2066}', '\u{2069}', '\u{200B}', '\u{200F}', '\u{FEFF}', '\u{061C}', '\u{7}',
+            '\n',
+        ] {
             assert!(is_hidden_or_control(c), "U+{:04X}", c as u32);
         }
         for c in ['a', 'é', ' ', '-', '\'', '’', '€', 'œ', '中'] {

@@ -11,9 +11,9 @@ use tonic::{Request, Response, Status};
 
 use crate::auth::Caller;
 use crate::domain::{TaskId, Violations};
-use crate::metrics::StreamGauge;
 use crate::grpc::convert::{self, Wire};
 use crate::grpc::status::invalid_argument;
+use crate::metrics::StreamGauge;
 use crate::service::{
     DocumentListRequest, DocumentListing, Page, Purge, ResultListRequest, ResultListing, TaskListRequest, TaskListing,
     TaskService,

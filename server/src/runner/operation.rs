@@ -75,7 +75,8 @@ pub(super) async fn run_operations(run: &Arc<TaskRun>, operations: Vec<Operation
                 break;
             }
             let Some(operation) = queue.next() else { break };
-            let span = tracing::info_span!("operation", prefecture = %operation.prefecture.code, keyword = %operation.keyword);
+            let span =
+                tracing::info_span!("operation", prefecture = %operation.prefecture.code, keyword = %operation.keyword);
             in_flight.spawn(run_operation(run.clone(), operation).instrument(span));
         }
         match in_flight.join_next().await {

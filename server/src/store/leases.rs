@@ -22,7 +22,8 @@ async fn store_with_a_task() -> (tempfile::TempDir, Store, TaskId) {
     )
     .expect("spec");
     let id = TaskId::new();
-    let new = NewTask { id, spec, search_text: String::new(), now: Utc::now(), created_by: None, quota: Default::default() };
+    let new =
+        NewTask { id, spec, search_text: String::new(), now: Utc::now(), created_by: None, quota: Default::default() };
     store.insert_task(new).await.expect("insert");
     (dir, store, id)
 }

@@ -55,11 +55,7 @@ impl Store {
     /// How many tasks have each status (statuses without tasks left out).
     pub async fn task_counts(&self) -> Result<Vec<(TaskStatus, u64)>, StoreError> {
         let rows: Vec<(String, i64)> = with_conn!(self, reader, |conn| {
-            tasks::table
-                .group_by(tasks::status)
-                .select((tasks::status, diesel::dsl::count_star()))
-                .load(conn)
-                .await?
+            tasks::table.group_by(tasks::status).select((tasks::status, diesel::dsl::count_star())).load(conn).await?
         });
         rows.into_iter().map(|(status, n)| Ok((status_from(&status)?, u64::try_from(n).unwrap_or(0)))).collect()
     }

@@ -38,7 +38,9 @@ async fn random_walks_through_the_lifecycle_keep_the_timestamps_consistent() {
     let id = TaskId::new();
     let mut clock = Utc::now();
     let new = NewTask { id, spec, search_text: String::new(), now: clock, created_by: None, quota: Default::default() };
-    let crate::store::Inserted::Created(task) = store.insert_task(new).await.expect("insert") else { panic!("not created") };
+    let crate::store::Inserted::Created(task) = store.insert_task(new).await.expect("insert") else {
+        panic!("not created")
+    };
     check(&task, "create");
 
     let lease = std::time::Duration::from_secs(30);

@@ -42,7 +42,8 @@ impl AllowedHosts {
     pub fn new(given: &[String], listen: SocketAddr) -> Result<AllowedHosts, String> {
         let mut patterns = Vec::new();
         for entry in given.iter().map(|e| e.trim()).filter(|e| !e.is_empty()) {
-            patterns.push(parse(entry).ok_or_else(|| format!("--allowed-hosts: {entry:?} is not a host or host:port"))?);
+            patterns
+                .push(parse(entry).ok_or_else(|| format!("--allowed-hosts: {entry:?} is not a host or host:port"))?);
         }
         if given.iter().all(|e| e.trim().is_empty()) {
             for host in [listen.ip().to_string(), "localhost".into(), "127.0.0.1".into(), "::1".into()] {

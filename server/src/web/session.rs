@@ -261,13 +261,20 @@ fn must_sign_in(request: &Request) -> Response {
 }
 
 /// `GET /sign-in`.
-pub async fn page(axum::Extension(visitor): axum::Extension<Visitor>, axum::extract::RawQuery(raw): axum::extract::RawQuery) -> Markup {
+pub async fn page(
+    axum::Extension(visitor): axum::Extension<Visitor>,
+    axum::extract::RawQuery(raw): axum::extract::RawQuery,
+) -> Markup {
     let params = Params::from_query(raw);
     sign_in_form(&visitor, params.get("next").unwrap_or("/"), None)
 }
 
 /// `POST /sign-in`: a token the server accepts starts a signed-in session.
-pub async fn sign_in(State(web): State<Shared>, axum::Extension(visitor): axum::Extension<Visitor>, body: Bytes) -> Response {
+pub async fn sign_in(
+    State(web): State<Shared>,
+    axum::Extension(visitor): axum::Extension<Visitor>,
+    body: Bytes,
+) -> Response {
     let params = Params::parse(&body);
     let next = local_path(params.get("next"), "/".to_owned());
     let Some(caller) = web.sessions.auth.verify(params.raw("token").trim()) else {
@@ -354,7 +361,14 @@ mod tests {
         let cookie = sessions.cookie(&one);
         let cookie = cookie.to_str().expect("text");
         assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict") && cookie.ends_with("; Secure"));
-        assert!(!Sessions::new(Auth::open(), false).expect("randomness").cookie(&one).to_str().expect("text").contains("Secure"));
+        assert!(
+            !Sessions::new(Auth::open(), false)
+                .expect("randomness")
+                .cookie(&one)
+                .to_str()
+                .expect("text")
+                .contains("Secure")
+        );
         assert_ne!(sessions.csrf(&one), sessions.csrf(&sessions.fresh(None)));
         assert_eq!(sessions.csrf(&one), sessions.csrf(&one));
     }

@@ -30,7 +30,8 @@ impl Session {
     pub async fn open(client: &reqwest::Client, address: &str, path: &str) -> Session {
         let page = client.get(format!("{address}{path}")).send().await.expect("a page");
         assert_eq!(page.status(), 200, "{path}");
-        let cookie = page.headers()["set-cookie"].to_str().expect("a cookie").split(';').next().expect("a pair").to_owned();
+        let cookie =
+            page.headers()["set-cookie"].to_str().expect("a cookie").split(';').next().expect("a pair").to_owned();
         let html = page.text().await.expect("the page");
         Session { cookie, csrf: csrf_of(&html) }
     }

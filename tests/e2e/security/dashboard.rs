@@ -110,7 +110,17 @@ async fn with_tokens_the_dashboard_asks_for_a_sign_in_and_each_role_gets_what_it
     assert_eq!(app_tasks(&app, &tokens).await.len(), 1, "the viewer started nothing");
 
     // The operator's session restarts it; a session's CSRF token is its own.
-    assert_eq!(post(&client, &app, &format!("/tasks/{id}/restart"), &Session { csrf: viewer.csrf.clone(), cookie: operator.cookie.clone() }, &[]).await, 403);
+    assert_eq!(
+        post(
+            &client,
+            &app,
+            &format!("/tasks/{id}/restart"),
+            &Session { csrf: viewer.csrf.clone(), cookie: operator.cookie.clone() },
+            &[]
+        )
+        .await,
+        403
+    );
     assert_eq!(post(&client, &app, &format!("/tasks/{id}/restart"), &operator, &[]).await, 303);
 
     // Signing out ends the session: its cookie, kept, no longer works.

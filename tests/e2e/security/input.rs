@@ -17,7 +17,10 @@ async fn bidi_controls_and_invisible_characters_are_refused_in_every_text_field(
     let request = pb::StartTaskRequest {
         keywords: vec!["bo\u{202E}vin".into()],
         exclude_keywords: vec!["\u{200B}porcin".into()],
-        export: Some(pb::ExportOptions { file_name: "rapport\u{202E}gpj.exe".into(), format: pb::ExportFormat::Csv.into() }),
+        export: Some(pb::ExportOptions {
+            file_name: "rapport\u{202E}gpj.exe".into(),
+            format: pb::ExportFormat::Csv.into(),
+        }),
         request_id: "id\u{FEFF}".into(),
         ..Default::default()
     };
@@ -27,9 +30,13 @@ async fn bidi_controls_and_invisible_characters_are_refused_in_every_text_field(
     );
     let list = pb::ListTasksRequest { query: "morbihan\u{2066}".into(), ..Default::default() };
     assert_eq!(bad_fields(app.client.list_tasks(list).await), ["query"]);
-    let documents = pb::ListDocumentsRequest { keyword: "bovin\u{061C}".into(), query: "x\u{200F}".into(), ..Default::default() };
+    let documents =
+        pb::ListDocumentsRequest { keyword: "bovin\u{061C}".into(), query: "x\u{200F}".into(), ..Default::default() };
     assert_eq!(bad_fields(app.client.list_documents(documents).await), ["keyword", "query"]);
-    assert!(app.client.list_tasks(pb::ListTasksRequest::default()).await.expect("list").tasks.is_empty(), "nothing started");
+    assert!(
+        app.client.list_tasks(pb::ListTasksRequest::default()).await.expect("list").tasks.is_empty(),
+        "nothing started"
+    );
     app.stop().await;
 }
 
@@ -38,7 +45,8 @@ async fn ten_thousand_unknown_prefectures_get_a_short_error_listing_twenty_probl
     let site = FixtureSite::start(SiteSpec::standard()).await;
     let app = TestApp::spawn(&site).await;
     let keywords = (0..10_000).map(|i| format!("\u{7}{i}")).collect();
-    let request = pb::StartTaskRequest { keywords, prefectures: vec!["Atlantide".into(); 10_000], ..Default::default() };
+    let request =
+        pb::StartTaskRequest { keywords, prefectures: vec!["Atlantide".into(); 10_000], ..Default::default() };
     let status = app.client.start_task(request).await.expect_err("invalid");
     assert_eq!(status.code(), Code::InvalidArgument);
     let details = status.get_details_bad_request().expect("BadRequest details");
@@ -122,6 +130,7 @@ async fn without_tokens_an_address_other_hosts_can_reach_is_refused_at_start_up(
     assert_eq!(code(client.get_task("0192e3c4-5b6a-7c8d-9e0f-1a2b3c4d5e6f").await), Code::NotFound);
     let pid = open.id().expect("running").to_string();
     std::process::Command::new("kill").args(["-TERM", &pid]).status().expect("kill");
-    let out = tokio::time::timeout(crate::helpers::DEADLINE, open.wait_with_output()).await.expect("exits").expect("output");
+    let out =
+        tokio::time::timeout(crate::helpers::DEADLINE, open.wait_with_output()).await.expect("exits").expect("output");
     assert!(String::from_utf8_lossy(&out.stderr).contains("--insecure-no-auth"), "the warning is logged");
 }

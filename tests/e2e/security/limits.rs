@@ -69,7 +69,10 @@ async fn each_token_has_its_own_quota_of_pending_tasks(backend: Backend) {
     app.stop().await;
 }
 
-on_both_backends!(pending_tasks_beyond_the_quota_are_refused_as_resource_exhausted, each_token_has_its_own_quota_of_pending_tasks);
+on_both_backends!(
+    pending_tasks_beyond_the_quota_are_refused_as_resource_exhausted,
+    each_token_has_its_own_quota_of_pending_tasks
+);
 
 #[tokio::test(flavor = "multi_thread")]
 async fn tasks_over_the_keyword_or_operation_limits_are_refused_field_by_field() {
@@ -83,11 +86,8 @@ async fn tasks_over_the_keyword_or_operation_limits_are_refused_field_by_field()
     let everywhere = pb::StartTaskRequest { keywords: vec!["bovin".into()], ..Default::default() };
     let refused = app.client.start_task(everywhere).await;
     assert_eq!(bad_fields(refused), ["operations"], "101 prefectures × 1 keyword");
-    let breton = pb::StartTaskRequest {
-        keywords: vec!["bovin".into()],
-        regions: vec!["Bretagne".into()],
-        ..Default::default()
-    };
+    let breton =
+        pb::StartTaskRequest { keywords: vec!["bovin".into()], regions: vec!["Bretagne".into()], ..Default::default() };
     app.client.start_task(breton).await.expect("4 operations fit");
     app.stop().await;
 }
@@ -138,7 +138,8 @@ async fn a_call_past_its_deadline_ends_then_instead_of_waiting_for_the_database(
 
     let mut request = tonic::Request::new(start(&["bovin"], ""));
     request.set_timeout(Duration::from_millis(300));
-    let ended = tokio::time::timeout(DEADLINE, app.client.tasks().start_task(request)).await.expect("within the deadline");
+    let ended =
+        tokio::time::timeout(DEADLINE, app.client.tasks().start_task(request)).await.expect("within the deadline");
     let status = ended.expect_err("past its deadline");
     assert!(matches!(status.code(), Code::DeadlineExceeded | Code::Cancelled), "{status:?}");
 

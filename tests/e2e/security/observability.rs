@@ -68,7 +68,9 @@ fn value(metrics: &prometheus_parse::Scrape, name: &str, labels: &[(&str, &str)]
     metrics.samples.iter().find_map(|s| {
         let matches = s.metric == name && labels.iter().all(|(k, v)| s.labels.get(k) == Some(*v));
         matches.then(|| match s.value {
-            prometheus_parse::Value::Counter(v) | prometheus_parse::Value::Gauge(v) | prometheus_parse::Value::Untyped(v) => v,
+            prometheus_parse::Value::Counter(v)
+            | prometheus_parse::Value::Gauge(v)
+            | prometheus_parse::Value::Untyped(v) => v,
             prometheus_parse::Value::Histogram(ref buckets) => buckets.last().map_or(0.0, |b| b.count),
             prometheus_parse::Value::Summary(_) => 0.0,
         })
@@ -85,12 +87,8 @@ async fn metrics_read_by_a_prometheus_parser_count_the_task_its_operations_and_i
     let http = crate::dashboard::http::http1();
     let anonymous = http.get(format!("{}/metrics", server.address)).send().await.expect("an answer");
     assert_eq!(anonymous.status(), 401, "a viewer token is needed");
-    let answer = http
-        .get(format!("{}/metrics", server.address))
-        .bearer_auth(&tokens.viewer)
-        .send()
-        .await
-        .expect("the metrics");
+    let answer =
+        http.get(format!("{}/metrics", server.address)).bearer_auth(&tokens.viewer).send().await.expect("the metrics");
     assert_eq!(answer.status(), 200);
     assert!(answer.headers()["content-type"].to_str().expect("text").starts_with("text/plain; version=0.0.4"));
     let text = answer.text().await.expect("the text");
@@ -101,9 +99,11 @@ async fn metrics_read_by_a_prometheus_parser_count_the_task_its_operations_and_i
     assert_eq!(value(&metrics, "scrape_tasks", &[("status", "running")]), Some(0.0));
     assert_eq!(value(&metrics, "scrape_queue_depth", &[]), Some(0.0));
     assert_eq!(value(&metrics, "scrape_operations_total", &[("outcome", "done")]), Some(4.0), "{text}");
-    let morbihan_pages = (site.pages("www.morbihan.gouv.fr", "bovin") + site.pages("www.morbihan.gouv.fr", "porcin")) as f64;
+    let morbihan_pages =
+        (site.pages("www.morbihan.gouv.fr", "bovin") + site.pages("www.morbihan.gouv.fr", "porcin")) as f64;
     assert_eq!(
-        value(&metrics, "scrape_fetches_total", &[("host", "127.0.0.1"), ("status", "200")]).map(|v| v >= morbihan_pages),
+        value(&metrics, "scrape_fetches_total", &[("host", "127.0.0.1"), ("status", "200")])
+            .map(|v| v >= morbihan_pages),
         Some(true),
         "every domain is on the fixture's host: {text}"
     );
@@ -127,7 +127,8 @@ async fn json_logs_of_a_run_with_tokens_name_callers_but_hold_no_token() {
     assert!(stranger.list_tasks(pb::ListTasksRequest::default()).await.is_err());
     let viewer = client_with(&server.address, Some(&tokens.viewer)).await;
     viewer.get_task(&task.id).await.expect("get");
-    let http = crate::dashboard::http::http1_builder().redirect(reqwest::redirect::Policy::none()).build().expect("a client");
+    let http =
+        crate::dashboard::http::http1_builder().redirect(reqwest::redirect::Policy::none()).build().expect("a client");
     let form = crate::dashboard::http::Session::open(&http, &server.address, "/sign-in").await;
     let signed = http
         .post(format!("{}/sign-in", server.address))
@@ -153,5 +154,9 @@ async fn json_logs_of_a_run_with_tokens_name_callers_but_hold_no_token() {
     assert!(!logs.to_ascii_lowercase().contains("bearer "), "no authorization header");
     assert!(!logs.contains("scrape_session=v1."), "no session cookie");
     assert!(logs.contains("\"caller\":\"ci\""), "calls are logged by the token's name");
-    assert!(logs.contains("\"name\":\"rpc\"") && logs.contains("\"name\":\"task\"") && logs.contains("\"name\":\"operation\""));
+    assert!(
+        logs.contains("\"name\":\"rpc\"")
+            && logs.contains("\"name\":\"task\"")
+            && logs.contains("\"name\":\"operation\"")
+    );
 }

@@ -44,8 +44,11 @@ async fn without_a_known_token_every_call_but_health_and_reflection_is_unauthent
             String::new(),
         )),
     };
-    let mut answers =
-        reflection.server_reflection_info(tokio_stream::iter([request])).await.expect("reflection is open").into_inner();
+    let mut answers = reflection
+        .server_reflection_info(tokio_stream::iter([request]))
+        .await
+        .expect("reflection is open")
+        .into_inner();
     assert!(answers.message().await.expect("an answer").is_some());
     app.stop().await;
 }

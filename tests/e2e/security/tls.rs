@@ -95,7 +95,11 @@ async fn grpc_and_the_dashboard_are_served_over_tls_with_secure_cookies() {
     let client = connect(&server, &pki.path("ca.pem"), None).await.expect("a TLS connection");
     assert!(client.health().await.expect("health"));
     let task = client
-        .start_task(pb::StartTaskRequest { keywords: vec!["bovin".into()], prefectures: vec!["56".into()], ..Default::default() })
+        .start_task(pb::StartTaskRequest {
+            keywords: vec!["bovin".into()],
+            prefectures: vec!["56".into()],
+            ..Default::default()
+        })
         .await
         .expect("started over TLS");
     let end = crate::helpers::collect_stream(&client, &task.id).await;
