@@ -205,7 +205,7 @@ async fn drive(client: Client, n: usize, until: Instant) -> Tally {
             }
             Err(status) => tally.errors.push(format!("list: {status}")),
         }
-        if round_no % 2 == 0 {
+        if round_no.is_multiple_of(2) {
             match client.stop_task(&task.id).await {
                 Ok(_) => tally.stops += 1,
                 Err(status) if status.code() == tonic::Code::FailedPrecondition => {}
