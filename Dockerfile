@@ -19,9 +19,14 @@ RUN apt-get update \
 COPY --from=build /out/scrape-server /out/scrapectl /usr/local/bin/
 USER scrape
 WORKDIR /var/lib/scrape
+# 0.0.0.0 needs tokens: mount a tokens file at /run/secrets/scrape-tokens
+# (a compose secret, a Kubernetes secret or `-v ./tokens:/run/secrets/scrape-tokens:ro`);
+# without it the server refuses to start. Make one with
+#   docker run --rm scrape-tasks token new --role operator --name ci
 ENV SCRAPE_LISTEN=0.0.0.0:50051 \
     DATABASE_URL=sqlite:///var/lib/scrape/scrape.db \
-    SCRAPE_EXPORT_DIR=/var/lib/scrape/exports
+    SCRAPE_EXPORT_DIR=/var/lib/scrape/exports \
+    SCRAPE_TOKENS_FILE=/run/secrets/scrape-tokens
 EXPOSE 50051
 VOLUME ["/var/lib/scrape"]
 HEALTHCHECK --interval=10s --timeout=3s --start-period=10s \

@@ -1,6 +1,8 @@
 //! `scrape-bench`: the measurements `bench/run.sh` needs beyond whole-command
-//! timings — the parse floor of the engine, and the server at scale.
+//! timings — the parse floor of the engine, the server at scale, and a
+//! bounded load test.
 
+mod load;
 mod parse;
 mod process;
 mod scale;
@@ -64,6 +66,22 @@ enum Command {
         #[arg(long, default_value = "server")]
         label: String,
     },
+    /// A bounded load test: CLIENTS clients, each with its own operator token,
+    /// start, stream, list and stop tasks for SECONDS; then every started task
+    /// must be listed once and ended, and memory is read again. Prints one
+    /// JSON object; fails if a task was lost or doubled.
+    Load {
+        /// The release `scrape-server` binary to load.
+        #[arg(long)]
+        server_bin: PathBuf,
+        /// Where the database, tokens file and log go.
+        #[arg(long)]
+        work_dir: PathBuf,
+        #[arg(long, default_value_t = 32)]
+        clients: usize,
+        #[arg(long, default_value_t = 30)]
+        seconds: u64,
+    },
 }
 
 #[tokio::main]
@@ -76,6 +94,9 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Stall { server_bin, work_dir, depth, seconds, label } => {
             stall::run(&server_bin, &work_dir, depth, seconds, &label).await
+        }
+        Command::Load { server_bin, work_dir, clients, seconds } => {
+            load::run(&server_bin, &work_dir, clients, seconds).await
         }
     }
 }

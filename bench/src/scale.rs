@@ -144,7 +144,8 @@ async fn subscribers(bin: &Path, dir: &Path) -> anyhow::Result<()> {
 
 /// StartTask from 32 concurrent clients (tasks stay queued: no workers).
 async fn starts(bin: &Path, dir: &Path, url: &str, backend: &str) -> anyhow::Result<()> {
-    let args = [format!("--database-url={url}"), "--workers=0".into()];
+    // 3,200 tasks stay pending here: no quota, to measure the inserts alone.
+    let args = [format!("--database-url={url}"), "--workers=0".into(), "--max-pending-tasks=0".into()];
     let server = Server::spawn(bin, &args, &dir.join(format!("starts-{backend}.log"))).await?;
     let started = Instant::now();
     let mut clients = tokio::task::JoinSet::new();
@@ -190,7 +191,8 @@ async fn list_tasks(bin: &Path, dir: &Path, url: &str, backend: &str, size: usiz
     let seeding = Instant::now();
     seed::tasks(url, size).await?;
     let seeded_in = seeding.elapsed();
-    let args = [format!("--database-url={url}"), "--workers=0".into()];
+    // 3,200 tasks stay pending here: no quota, to measure the inserts alone.
+    let args = [format!("--database-url={url}"), "--workers=0".into(), "--max-pending-tasks=0".into()];
     let server = Server::spawn(bin, &args, &dir.join(format!("list-{backend}-{size}.log"))).await?;
     let client = &server.client;
     let page = |request: pb::ListTasksRequest| async move {

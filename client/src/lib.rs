@@ -4,11 +4,15 @@ pub mod cli;
 mod pages;
 mod retry;
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use tokio_stream::StreamExt;
 use tonic::Status;
-use tonic::transport::{Channel, Endpoint};
+use tonic::metadata::{Ascii, MetadataValue};
+use tonic::service::Interceptor;
+use tonic::service::interceptor::InterceptedService;
+use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint, Identity};
 
 pub use retry::{RECONNECT_WINDOW, is_transient};
 pub use scrape_api::pb;
@@ -35,41 +39,100 @@ pub enum ClientError {
     Output(#[source] std::io::Error),
 }
 
+/// How to reach a server beyond its address: the token to present, and
+/// the TLS material of `https://` addresses.
+#[derive(Debug, Clone, Default)]
+pub struct ConnectOptions {
+    /// Sent as `authorization: Bearer TOKEN` with every call.
+    pub token: Option<String>,
+    /// PEM certificates of the CA that signed the server's certificate
+    /// (default: the system's roots).
+    pub tls_ca: Option<PathBuf>,
+    /// PEM certificate and key of this client, for servers that require one.
+    pub tls_identity: Option<(PathBuf, PathBuf)>,
+}
+
+/// Adds the bearer token to every call. Its `Debug` never shows the token.
+#[derive(Clone, Default)]
+pub struct Credentials(Option<MetadataValue<Ascii>>);
+
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() { "Credentials(bearer token)" } else { "Credentials(none)" })
+    }
+}
+
+impl Interceptor for Credentials {
+    fn call(&mut self, mut request: tonic::Request<()>) -> Result<tonic::Request<()>, Status> {
+        if let Some(value) = &self.0 {
+            request.metadata_mut().insert("authorization", value.clone());
+        }
+        Ok(request)
+    }
+}
+
+/// The channel of the generated clients, with the credentials added.
+pub type Transport = InterceptedService<Channel, Credentials>;
+
 /// A connection to a scrape-tasks server: both services over one channel.
 #[derive(Debug, Clone)]
 pub struct Client {
-    tasks: TaskServiceClient<Channel>,
-    catalog: CatalogServiceClient<Channel>,
-    health: tonic_health::pb::health_client::HealthClient<Channel>,
+    tasks: TaskServiceClient<Transport>,
+    catalog: CatalogServiceClient<Transport>,
+    health: tonic_health::pb::health_client::HealthClient<Transport>,
 }
 
 impl Client {
-    /// Connects to `server` (e.g. `http://127.0.0.1:50051`).
+    /// Connects to `server` (e.g. `http://127.0.0.1:50051`), without a token.
     pub async fn connect(server: &str) -> Result<Client, ClientError> {
-        let endpoint = Endpoint::from_shared(server.to_owned())
-            .map_err(|e| ClientError::Address(server.to_owned(), e.to_string()))?
+        Client::connect_with(server, &ConnectOptions::default()).await
+    }
+
+    /// Connects to `server` with a token and TLS material; `https://`
+    /// addresses are reached over TLS.
+    pub async fn connect_with(server: &str, options: &ConnectOptions) -> Result<Client, ClientError> {
+        let address = |e: String| ClientError::Address(server.to_owned(), e);
+        let mut endpoint = Endpoint::from_shared(server.to_owned())
+            .map_err(|e| address(e.to_string()))?
             .connect_timeout(Duration::from_secs(5))
             .tcp_nodelay(true);
+        if server.starts_with("https://") || options.tls_ca.is_some() || options.tls_identity.is_some() {
+            endpoint =
+                endpoint.tls_config(tls_config(options).map_err(address)?).map_err(|e| address(e.to_string()))?;
+        }
+        let credentials = match &options.token {
+            None => Credentials::default(),
+            Some(token) => Credentials(Some(
+                format!("Bearer {}", token.trim())
+                    .parse()
+                    .map_err(|_| address("the token holds characters a header cannot carry".into()))?,
+            )),
+        };
         let channel = endpoint.connect().await.map_err(|e| ClientError::Connect(server.to_owned(), root_cause(&e)))?;
-        Ok(Client::from_channel(channel))
+        Ok(Client::with_credentials(channel, credentials))
     }
 
     /// Wraps an existing channel.
     pub fn from_channel(channel: Channel) -> Client {
+        Client::with_credentials(channel, Credentials::default())
+    }
+
+    fn with_credentials(channel: Channel, credentials: Credentials) -> Client {
+        let transport = InterceptedService::new(channel, credentials);
         Client {
-            tasks: TaskServiceClient::new(channel.clone()),
-            catalog: CatalogServiceClient::new(channel.clone()),
-            health: tonic_health::pb::health_client::HealthClient::new(channel),
+            tasks: TaskServiceClient::new(transport.clone()),
+            catalog: CatalogServiceClient::new(transport.clone()),
+            health: tonic_health::pb::health_client::HealthClient::new(transport),
         }
     }
 
     /// The generated task client, for calls without a helper here.
-    pub fn tasks(&self) -> TaskServiceClient<Channel> {
+    pub fn tasks(&self) -> TaskServiceClient<Transport> {
         self.tasks.clone()
     }
 
     /// The generated catalog client.
-    pub fn catalog(&self) -> CatalogServiceClient<Channel> {
+    pub fn catalog(&self) -> CatalogServiceClient<Transport> {
         self.catalog.clone()
     }
 
@@ -258,6 +321,20 @@ pub enum FollowEvent<'a> {
 /// Whether a status is final: `SUCCEEDED`, `FAILED` or `CANCELLED`.
 pub fn is_terminal(status: pb::TaskStatus) -> bool {
     matches!(status, pb::TaskStatus::Succeeded | pb::TaskStatus::Failed | pb::TaskStatus::Cancelled)
+}
+
+/// TLS trusting `--tls-ca` (or the system's roots), with the client's own
+/// certificate when one is given.
+fn tls_config(options: &ConnectOptions) -> Result<ClientTlsConfig, String> {
+    let read = |path: &PathBuf| std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()));
+    let mut config = match &options.tls_ca {
+        Some(ca) => ClientTlsConfig::new().ca_certificate(Certificate::from_pem(read(ca)?)),
+        None => ClientTlsConfig::new().with_native_roots(),
+    };
+    if let Some((cert, key)) = &options.tls_identity {
+        config = config.identity(Identity::from_pem(read(cert)?, read(key)?));
+    }
+    Ok(config)
 }
 
 fn root_cause(err: &(dyn std::error::Error + 'static)) -> String {

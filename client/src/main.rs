@@ -13,6 +13,7 @@ use scrape_client::cli::{Cli, commands, errors};
 async fn main() -> ExitCode {
     let cli = Cli::parse();
     let printer = Printer::new(cli.output, Layout::detect(cli.wide));
+    let options = cli.connect_options();
     let result = async {
         if let Command::Completions { shell } = cli.command {
             let mut script = Vec::new();
@@ -20,7 +21,7 @@ async fn main() -> ExitCode {
             write_line(String::from_utf8_lossy(&script).trim_end())?;
             return Ok(ExitCode::SUCCESS);
         }
-        let client = Client::connect(&cli.server).await?;
+        let client = Client::connect_with(&cli.server, &options).await?;
         commands::run(&client, printer, cli.command).await
     }
     .await;

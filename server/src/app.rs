@@ -12,13 +12,16 @@ use tonic::service::Routes;
 use tonic_health::server::HealthReporter;
 
 use crate::ServeError;
+use crate::auth::{self, Auth, Exposure, Tokens};
 use crate::catalog::Catalog;
 use crate::config::Config;
 use crate::grpc::{self, CatalogApi, TaskApi};
+use crate::incoming::{self, Preparation};
 use crate::runner::{ProgressHub, Runner};
 use crate::scrape::{Fetcher, Limits, ParserPool, Profiles, Resolver, Scraper, SiteBase};
 use crate::service::TaskService;
 use crate::store::{DatabaseUrl, Store};
+use crate::tls::{self, TlsFiles};
 use crate::web;
 
 /// A built server: its store open and migrated, its runner ready, its
@@ -33,6 +36,13 @@ pub struct App {
     health: HealthReporter,
     /// Ends open streams (progress, dashboard events) on shutdown.
     streams: CancellationToken,
+    /// Whether calls need a token.
+    protected: bool,
+    /// `None`: plain TCP.
+    tls: Option<Arc<rustls::ServerConfig>>,
+    /// The Host headers the dashboard answers; their default port is the
+    /// one bound.
+    hosts: web::AllowedHosts,
 }
 
 impl App {
@@ -68,25 +78,58 @@ impl App {
             }
         }
 
+        let auth = match &config.tokens_file {
+            None => Auth::open(),
+            Some(path) => Auth::with_tokens(Tokens::read(path).map_err(|e| ServeError::Config(e.to_string()))?),
+        };
+        let tls = match (&config.tls_cert, &config.tls_key) {
+            (Some(cert), Some(key)) => {
+                let files = TlsFiles { cert, key, client_ca: config.tls_client_ca.as_deref() };
+                Some(tls::server_config(&files).map_err(|e| ServeError::Config(e.to_string()))?)
+            }
+            _ => None,
+        };
+        crate::metrics::install();
+
         let hub = Arc::new(ProgressHub::new());
         let runner = Runner::new(store.clone(), scraper, catalog.clone(), hub.clone(), config.runner());
-        let service = TaskService::new(store.clone(), catalog.clone(), hub, runner.clone());
+        let service =
+            TaskService::new(store.clone(), catalog.clone(), hub, runner.clone()).with_limits(config.service_limits());
         let streams = CancellationToken::new();
-        let dashboard = web::Dashboard::new(service.clone(), streams.clone());
+        let hosts = web::AllowedHosts::new(&config.allowed_hosts, config.listen).map_err(ServeError::Config)?;
+        let security = web::Security { auth: auth.clone(), hosts: hosts.clone(), tls: tls.is_some() };
+        let dashboard = web::Dashboard::new(service.clone(), streams.clone(), security).map_err(ServeError::Config)?;
         let (routes, health) = grpc::routes(TaskApi::new(service, streams.clone()), CatalogApi::new(catalog))
             .await
             .map_err(|e| ServeError::Config(format!("reflection: {e}")))?;
+        let protected = auth.enabled();
+        let routes = auth::guarded(routes, auth);
         // One address for gRPC (HTTP/2), gRPC-Web and the dashboard (HTTP/1.1).
         let routes = web::beside(routes, dashboard);
-        Ok(App { config, database, store, runner, routes, health, streams })
+        Ok(App { config, database, store, runner, routes, health, streams, protected, tls, hosts })
     }
 
     /// Serves on `listener` until `shutdown` completes; then stops
     /// accepting, turns health NOT_SERVING, ends open streams, and hands
     /// running tasks back for resumption within the grace period.
     pub async fn serve(self, listener: TcpListener, shutdown: impl Future<Output = ()>) -> Result<(), ServeError> {
-        let App { config, database, store, runner, routes, health, streams } = self;
+        let App { config, database, store, runner, routes, health, streams, protected, tls, hosts } = self;
         let address = listener.local_addr().map_err(|e| ServeError::Config(format!("listener: {e}")))?;
+        if auth::check_exposure(address, protected, config.insecure_no_auth).map_err(ServeError::Config)?
+            == Exposure::OpenOnPurpose
+        {
+            tracing::warn!(
+                listen = %address,
+                "serving without authentication on an address other hosts can reach (--insecure-no-auth): \
+                 anyone who reaches it can start and stop tasks"
+            );
+        }
+        hosts.bind_port(address.port());
+        let secure = tls.is_some();
+        let preparation = Preparation {
+            tls: tls.map(tokio_rustls::TlsAcceptor::from),
+            timeout: Duration::from_secs(config.handshake_timeout_secs),
+        };
         // Replicas sharing PostgreSQL hear each other's stops and progress.
         if let DatabaseUrl::Postgres(url) = &database
             && let Some(mut notices) = store.listen(url.clone(), streams.clone())
@@ -100,13 +143,18 @@ impl App {
         }
         let workers = runner.start();
         let stop_serving = CancellationToken::new();
-        let server =
-            tonic::transport::Server::builder().accept_http1(true).add_routes(routes).serve_with_incoming_shutdown(
-                tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true)),
+        let server = tonic::transport::Server::builder()
+            .accept_http1(true)
+            .max_concurrent_streams(config.max_streams_per_connection)
+            .add_routes(routes)
+            .serve_with_incoming_shutdown(
+                incoming::incoming(listener, preparation),
                 stop_serving.clone().cancelled_owned(),
             );
         tracing::info!(
             listen = %address,
+            tls = secure,
+            tokens = protected,
             database = %database.redacted(),
             workers = config.workers,
             "scrape-server serving"

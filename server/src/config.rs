@@ -1,16 +1,19 @@
 //! Server configuration: flags, each with an environment fallback, and
-//! defaults that serve on 127.0.0.1:50051 with `sqlite://scrape.db`.
+//! defaults that serve on 127.0.0.1:50051 with `sqlite://scrape.db`, and
+//! the `token new` command.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::Parser;
+use clap::{Parser, Subcommand, ValueEnum};
 
+use crate::domain::SpecLimits;
 use crate::runner::{RunnerConfig, default_owner};
 use crate::scrape::fetch::default_user_agent;
 use crate::scrape::{FetchConfig, LimitsConfig, ParseBudget, Pin};
-use crate::store::PoolConfig;
+use crate::service::ServiceLimits;
+use crate::store::{PendingQuota, PoolConfig};
 
 /// scrape-server: runs web-scraping tasks and streams their progress over gRPC.
 #[derive(Debug, Clone, Parser)]
@@ -107,6 +110,107 @@ pub struct Config {
     /// On shutdown, how long operations in flight may finish, in seconds.
     #[arg(long, env = "SCRAPE_SHUTDOWN_GRACE_SECS", default_value_t = 10)]
     pub shutdown_grace_secs: u64,
+
+    /// Tokens the server accepts, one line each: `ROLE NAME SHA256HEX` (ROLE is
+    /// viewer or operator; see `scrape-server token new`). Without it every call
+    /// is allowed, and only a loopback address may be served.
+    #[arg(long, env = "SCRAPE_TOKENS_FILE", help_heading = "Security")]
+    pub tokens_file: Option<PathBuf>,
+
+    /// Serve an address other hosts can reach without a tokens file (a warning is logged).
+    #[arg(long, env = "SCRAPE_INSECURE_NO_AUTH", help_heading = "Security")]
+    pub insecure_no_auth: bool,
+
+    /// Host headers the dashboard, /metrics and gRPC-Web answer, comma-separated
+    /// (`name` for any port, `name:port` for one); others get 421. Default: the
+    /// listen address, localhost, 127.0.0.1 and [::1], with the listening port.
+    #[arg(long, env = "SCRAPE_ALLOWED_HOSTS", value_delimiter = ',', help_heading = "Security")]
+    pub allowed_hosts: Vec<String>,
+
+    /// PEM certificate chain: serve gRPC, gRPC-Web and the dashboard over TLS (with --tls-key).
+    #[arg(long, env = "SCRAPE_TLS_CERT", requires = "tls_key", help_heading = "Security")]
+    pub tls_cert: Option<PathBuf>,
+
+    /// PEM private key of --tls-cert.
+    #[arg(long, env = "SCRAPE_TLS_KEY", requires = "tls_cert", help_heading = "Security")]
+    pub tls_key: Option<PathBuf>,
+
+    /// PEM certificates of the CAs whose client certificates are required (mutual TLS).
+    #[arg(long, env = "SCRAPE_TLS_CLIENT_CA", requires = "tls_cert", help_heading = "Security")]
+    pub tls_client_ca: Option<PathBuf>,
+
+    /// Keywords (and exclude keywords) per task.
+    #[arg(long, env = "SCRAPE_MAX_KEYWORDS", default_value_t = crate::domain::keywords::MAX_KEYWORDS,
+          value_parser = at_least_one, help_heading = "Limits")]
+    pub max_keywords: usize,
+
+    /// Operations (prefectures × keywords) per task.
+    #[arg(long, env = "SCRAPE_MAX_OPERATIONS_PER_TASK", default_value_t = crate::domain::spec::DEFAULT_MAX_OPERATIONS,
+          value_parser = at_least_one, help_heading = "Limits")]
+    pub max_operations_per_task: usize,
+
+    /// Pending tasks in the whole service (0: no limit); StartTask beyond it is RESOURCE_EXHAUSTED.
+    #[arg(long, env = "SCRAPE_MAX_PENDING_TASKS", default_value_t = 1000, help_heading = "Limits")]
+    pub max_pending_tasks: usize,
+
+    /// Pending tasks started with one token (0: no limit).
+    #[arg(long, env = "SCRAPE_MAX_PENDING_TASKS_PER_TOKEN", default_value_t = 100, help_heading = "Limits")]
+    pub max_pending_tasks_per_token: usize,
+
+    /// Concurrent HTTP/2 streams (calls) per connection.
+    #[arg(long, env = "SCRAPE_MAX_STREAMS_PER_CONNECTION", default_value_t = 128,
+          value_parser = clap::value_parser!(u32).range(1..), help_heading = "Limits")]
+    pub max_streams_per_connection: u32,
+
+    /// How long a new connection may take to finish its TLS handshake and send
+    /// its HTTP/2 preface or first HTTP/1 request head, in seconds.
+    #[arg(long, env = "SCRAPE_HANDSHAKE_TIMEOUT_SECS", default_value_t = 10,
+          value_parser = clap::value_parser!(u64).range(1..), help_heading = "Limits")]
+    pub handshake_timeout_secs: u64,
+
+    /// Log lines as text for people, or one JSON object per line.
+    #[arg(long, env = "SCRAPE_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// A count of at least one.
+fn at_least_one(text: &str) -> Result<usize, String> {
+    match text.trim().parse::<usize>() {
+        Ok(n) if n >= 1 => Ok(n),
+        _ => Err("must be a whole number, at least 1".to_owned()),
+    }
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+/// Commands other than serving.
+#[derive(Debug, Clone, Subcommand)]
+pub enum Command {
+    /// Tokens for the tokens file.
+    #[command(subcommand)]
+    Token(TokenCommand),
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum TokenCommand {
+    /// Print a fresh random token, and the line of the tokens file that accepts it.
+    New {
+        /// viewer (reads) or operator (also starts, stops, restarts, deletes).
+        #[arg(long, value_parser = ["viewer", "operator"])]
+        role: String,
+        /// Who holds it (letters, digits, '.', '_', '-'): shown in logs, never the token.
+        #[arg(long)]
+        name: String,
+    },
 }
 
 impl Default for Config {
@@ -134,6 +238,20 @@ impl Default for Config {
             catalog: None,
             lease_secs: 30,
             shutdown_grace_secs: 10,
+            tokens_file: None,
+            insecure_no_auth: false,
+            allowed_hosts: Vec::new(),
+            tls_cert: None,
+            tls_key: None,
+            tls_client_ca: None,
+            max_keywords: crate::domain::keywords::MAX_KEYWORDS,
+            max_operations_per_task: crate::domain::spec::DEFAULT_MAX_OPERATIONS,
+            max_pending_tasks: 1000,
+            max_pending_tasks_per_token: 100,
+            max_streams_per_connection: 128,
+            handshake_timeout_secs: 10,
+            log_format: LogFormat::Text,
+            command: None,
         }
     }
 }
@@ -163,6 +281,17 @@ impl Config {
     /// What a page may cost to parse.
     pub fn parse_budget(&self) -> ParseBudget {
         ParseBudget { max_cards: self.max_cards_per_page.max(1), ..ParseBudget::default() }
+    }
+
+    pub fn service_limits(&self) -> ServiceLimits {
+        let limit = |n: usize| (n > 0).then_some(n);
+        ServiceLimits {
+            spec: SpecLimits { max_keywords: self.max_keywords, max_operations: self.max_operations_per_task },
+            pending: PendingQuota {
+                total: limit(self.max_pending_tasks),
+                per_token: limit(self.max_pending_tasks_per_token),
+            },
+        }
     }
 
     pub fn pool(&self) -> PoolConfig {
@@ -226,5 +355,39 @@ mod tests {
         assert_eq!(parsed.limits().per_server_concurrency, 6);
         assert_eq!(parsed.resolve.len(), 2);
         assert!(Config::try_parse_from(["scrape-server", "--concurrency=0"]).is_err());
+    }
+
+    #[test]
+    fn security_and_limit_flags_are_accepted() {
+        let parsed = Config::try_parse_from([
+            "scrape-server",
+            "--tokens-file=/etc/scrape/tokens",
+            "--allowed-hosts=scrape.example.org,10.0.0.5:50051",
+            "--tls-cert=cert.pem",
+            "--tls-key=key.pem",
+            "--tls-client-ca=ca.pem",
+            "--max-keywords=10",
+            "--max-operations-per-task=500",
+            "--max-pending-tasks=0",
+            "--max-pending-tasks-per-token=5",
+            "--max-streams-per-connection=16",
+            "--handshake-timeout-secs=3",
+            "--log-format=json",
+        ])
+        .expect("valid flags");
+        assert_eq!(parsed.allowed_hosts, ["scrape.example.org", "10.0.0.5:50051"]);
+        let limits = parsed.service_limits();
+        assert_eq!(limits.spec.max_operations, 500);
+        assert_eq!(limits.pending.total, None, "0 is no limit");
+        assert_eq!(limits.pending.per_token, Some(5));
+        assert_eq!(parsed.log_format, LogFormat::Json);
+        assert!(
+            Config::try_parse_from(["scrape-server", "--tls-cert=cert.pem"]).is_err(),
+            "a certificate needs its key"
+        );
+        let token = Config::try_parse_from(["scrape-server", "token", "new", "--role", "viewer", "--name", "ci"])
+            .expect("the token command");
+        assert!(matches!(token.command, Some(Command::Token(TokenCommand::New { .. }))));
+        assert!(Config::try_parse_from(["scrape-server", "token", "new", "--role", "admin", "--name", "x"]).is_err());
     }
 }

@@ -7,16 +7,18 @@
 //! rest only through `service`:
 //!
 //! ```text
-//! app     ──▶ config, grpc, web, service, runner, scrape, store, catalog
-//! grpc    ──▶ service, catalog, domain
-//! web     ──▶ service, catalog, domain
+//! app     ──▶ config, incoming, tls, metrics, auth, grpc, web, service, runner, scrape, store, catalog
+//! grpc    ──▶ auth, service, catalog, domain
+//! web     ──▶ auth, metrics, service, catalog, domain
 //! service ──▶ runner, export, store, catalog, domain
 //! runner  ──▶ scrape, export, store, catalog, domain
 //! export  ──▶ store, catalog, domain
 //! store   ──▶ domain
 //! scrape  ──▶ domain
 //! catalog ──▶ domain
-//! config  ──▶ the configuration types of runner, scrape and store
+//! config  ──▶ the configuration types of runner, scrape, store and service
+//! metrics ──▶ store
+//! auth, tls, incoming ──▶ nothing of the above
 //! domain  ──▶ nothing
 //! ```
 //!
@@ -39,19 +41,30 @@
 //!   service calls, wire values out.
 //! - [`web`]: the dashboard, served beside the gRPC and gRPC-Web API, over
 //!   the same service.
+//! - [`auth`]: tokens, roles, the role each RPC needs, and the check of
+//!   both on every call.
+//! - [`tls`], [`incoming`]: TLS, and connections handed to the HTTP server
+//!   only once their handshake and first request head are complete.
+//! - [`metrics`]: the Prometheus recorder the other layers count into, and
+//!   the gauges read from the store when `/metrics` is scraped.
 //! - [`app`]: builds all of the above from the configuration, then serves.
 
 pub mod app;
+pub mod auth;
 pub mod catalog;
 pub mod config;
 pub mod domain;
 pub mod export;
 pub mod grpc;
+pub mod harness;
+pub mod incoming;
+pub mod metrics;
 pub mod runner;
 pub mod scrape;
 pub mod service;
 pub mod store;
 pub mod telemetry;
+pub mod tls;
 pub mod web;
 
 use std::future::Future;
@@ -72,6 +85,14 @@ pub enum ServeError {
     Store(#[from] store::StoreError),
     #[error("serving: {0}")]
     Transport(#[from] tonic::transport::Error),
+}
+
+/// Refuses, before anything is bound, to serve an address other hosts can
+/// reach without a tokens file (unless `--insecure-no-auth`).
+pub fn check_listen(config: &Config) -> Result<(), ServeError> {
+    auth::check_exposure(config.listen, config.tokens_file.is_some(), config.insecure_no_auth)
+        .map(|_| ())
+        .map_err(ServeError::Config)
 }
 
 /// Builds the server from its configuration and serves on `listener` until

@@ -1,4 +1,5 @@
-//! `scrape-server`: configuration → telemetry → serve until SIGINT/SIGTERM.
+//! `scrape-server`: configuration → telemetry → serve until SIGINT/SIGTERM;
+//! or `scrape-server token new`, which prints a fresh token.
 
 use std::io::Write as _;
 
@@ -10,12 +11,21 @@ use anyhow::Context;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use clap::Parser;
-use scrape_server::config::Config;
+use scrape_server::auth::{Role, new_token};
+use scrape_server::config::{Command, Config, TokenCommand};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let config = Config::parse();
-    scrape_server::telemetry::init();
+    if let Some(Command::Token(TokenCommand::New { role, name })) = &config.command {
+        let role = Role::from_name(role).context("the role")?;
+        let made = new_token(role, name)?;
+        println!("token (give it to {name}; the server keeps only its digest):\n  {}", made.token);
+        println!("line to add to the tokens file:\n  {}", made.line);
+        return Ok(());
+    }
+    scrape_server::telemetry::init(config.log_format);
+    scrape_server::check_listen(&config)?;
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;

@@ -3,7 +3,7 @@
 //! over plain HTTP, gRPC-Web, downloads and event streams.
 
 mod browser;
-mod http;
+pub(crate) mod http;
 
 use std::collections::HashSet;
 

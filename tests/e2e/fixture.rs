@@ -52,6 +52,10 @@ pub enum Markup {
     DetailsInBoth,
 }
 
+/// Titles that a spreadsheet would take for formulas (keyword `formule`).
+pub const FORMULAS: [&str; 4] =
+    ["=HYPERLINK(\"https://evil.example\",\"ouvrir\")", "+33 1 02 03", "-2+3", "@SUM(A1:A9)"];
+
 /// Number of cards per (domain, keyword); anything else has no result.
 #[derive(Debug, Clone, Default)]
 pub struct SiteSpec {
@@ -609,6 +613,14 @@ fn generate(domain: &str, keyword: &str, count: usize) -> Vec<FixtureCard> {
             let title_html = format!(
                 "\n            Arrêté préfectoral&nbsp;n°{n}  –\n élevage {slug_keyword} &amp; l&#039;EARL «&nbsp;Le Guern&nbsp;»\n          "
             );
+            // The keyword `formule` finds titles a spreadsheet would run as formulas.
+            let (title, title_html) = match keyword {
+                "formule" => {
+                    let formula = FORMULAS[n % FORMULAS.len()].to_owned();
+                    (formula.clone(), formula.replace('&', "&amp;").replace('"', "&quot;"))
+                }
+                _ => (title, title_html),
+            };
             // Some descriptions mention a word tasks may exclude.
             let extra = if n % 6 == 5 { " – unité de méthanisation" } else { "" };
             let (description_html, description) = if n % 5 == 4 {

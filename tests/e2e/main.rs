@@ -24,6 +24,7 @@ mod persistence;
 mod politeness;
 mod proxy;
 mod replicas;
+mod security;
 mod store_faults;
 mod streaming;
 mod unsupported;

@@ -10,6 +10,24 @@ pub struct Cli {
     #[arg(long, global = true, env = "SCRAPE_SERVER", default_value = crate::DEFAULT_SERVER)]
     pub server: String,
 
+    /// Token sent with every call (`authorization: Bearer`); prefer the
+    /// environment variable, which other users cannot see in the process list.
+    #[arg(long, global = true, env = "SCRAPE_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+
+    /// PEM certificate of the CA that signed the server's certificate (for https:// servers;
+    /// default: the system's roots).
+    #[arg(long, global = true, env = "SCRAPE_TLS_CA")]
+    pub tls_ca: Option<std::path::PathBuf>,
+
+    /// PEM certificate of this client, for servers that require one (with --tls-key).
+    #[arg(long, global = true, env = "SCRAPE_TLS_CERT", requires = "tls_key")]
+    pub tls_cert: Option<std::path::PathBuf>,
+
+    /// PEM private key of --tls-cert.
+    #[arg(long, global = true, env = "SCRAPE_TLS_KEY", requires = "tls_cert")]
+    pub tls_key: Option<std::path::PathBuf>,
+
     /// Output for people (tables, progress bars) or for scripts (JSON).
     #[arg(long, short, global = true, value_enum, default_value_t = Output::Table)]
     pub output: Output,
@@ -21,6 +39,17 @@ pub struct Cli {
 
     #[command(subcommand)]
     pub command: Command,
+}
+
+impl Cli {
+    /// The token and TLS material given.
+    pub fn connect_options(&self) -> crate::ConnectOptions {
+        crate::ConnectOptions {
+            token: self.token.clone(),
+            tls_ca: self.tls_ca.clone(),
+            tls_identity: self.tls_cert.clone().zip(self.tls_key.clone()),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

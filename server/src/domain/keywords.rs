@@ -3,7 +3,7 @@
 use std::collections::HashSet;
 
 use crate::domain::Violations;
-use crate::domain::text::fold;
+use crate::domain::text::{HIDDEN_OR_CONTROL, fold, is_hidden_or_control};
 
 /// Longest keyword (or exclude keyword) accepted, in characters.
 pub const MAX_KEYWORD_LEN: usize = 100;
@@ -19,8 +19,13 @@ impl Keywords {
     /// Checks the words of request field `field`; every bad one is a
     /// violation of `field[i]`, repeats are dropped.
     pub fn parse(field: &str, raw: Vec<String>, violations: &mut Violations) -> Keywords {
-        if raw.len() > MAX_KEYWORDS {
-            violations.add(field, format!("at most {MAX_KEYWORDS} are accepted, got {}", raw.len()));
+        Keywords::parse_at_most(field, raw, MAX_KEYWORDS, violations)
+    }
+
+    /// [`Keywords::parse`] with at most `max` words (the server's limit).
+    pub fn parse_at_most(field: &str, raw: Vec<String>, max: usize, violations: &mut Violations) -> Keywords {
+        if raw.len() > max {
+            violations.add(field, format!("at most {max} are accepted, got {}", raw.len()));
             return Keywords::default();
         }
         let mut seen = HashSet::new();
@@ -32,8 +37,8 @@ impl Keywords {
                 violations.add(path, "must not be blank");
             } else if word.chars().count() > MAX_KEYWORD_LEN {
                 violations.add(path, format!("must be at most {MAX_KEYWORD_LEN} characters"));
-            } else if word.chars().any(char::is_control) {
-                violations.add(path, "must not contain control characters");
+            } else if word.chars().any(is_hidden_or_control) {
+                violations.add(path, HIDDEN_OR_CONTROL);
             } else if fold(word).is_empty() {
                 violations.add(path, "must contain at least one letter or digit");
             } else if seen.insert(fold(word)) {
@@ -104,11 +109,59 @@ mod tests {
     }
 
     #[test]
+    fn bidi_overrides_and_zero_width_characters_are_refused() {
+        let mut violations = Violations::new();
+        let kept = Keywords::parse(
+            "exclude_keywords",
+            words(&["bo\u{202E}vin", "\u{200B}porcin", "vol\u{FEFF}aille", "\u{2066}x\u{2069}", "ovin"]),
+            &mut violations,
+        );
+        assert_eq!(kept.as_slice(), ["ovin"]);
+        let fields: Vec<_> = violations.0.iter().map(|v| v.field.as_str()).collect();
+        assert_eq!(
+            fields,
+            ["exclude_keywords[0]", "exclude_keywords[1]", "exclude_keywords[2]", "exclude_keywords[3]"]
+        );
+        assert!(violations.0.iter().all(|v| v.description.contains("invisible")));
+    }
+
+    #[test]
     fn too_many_words_is_one_violation() {
         let mut violations = Violations::new();
         let many = vec!["w".to_owned(); MAX_KEYWORDS + 1];
         assert!(Keywords::parse("exclude_keywords", many, &mut violations).is_empty());
         assert_eq!(violations.0.len(), 1);
         assert_eq!(violations.0[0].field, "exclude_keywords");
+    }
+}
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::domain::text::is_hidden_or_control;
+
+    proptest! {
+        #[test]
+        fn kept_words_are_trimmed_short_visible_and_distinct_and_every_other_is_reported(
+            raw in prop::collection::vec(prop_oneof![3 => "[ a-zA-Zé-]{0,8}", 1 => any::<String>()], 0..12)
+        ) {
+            let mut violations = Violations::new();
+            let kept = Keywords::parse("keywords", raw.clone(), &mut violations);
+            let mut folded = std::collections::HashSet::new();
+            for word in kept.iter() {
+                prop_assert_eq!(word.trim(), word);
+                prop_assert!((1..=MAX_KEYWORD_LEN).contains(&word.chars().count()));
+                prop_assert!(!word.chars().any(is_hidden_or_control), "{:?}", word);
+                prop_assert!(folded.insert(fold(word)), "a repeat: {:?}", word);
+            }
+            // Each word is kept, dropped as a repeat, or reported at its index.
+            prop_assert!(kept.len() + violations.0.len() <= raw.len());
+            for v in &violations.0 {
+                let index: usize = v.field.trim_start_matches("keywords[").trim_end_matches(']').parse().expect("an index");
+                prop_assert!(index < raw.len());
+            }
+        }
     }
 }

@@ -27,7 +27,7 @@ pub use operation::{OperationOutcome, OperationResult};
 pub use paging::PageSize;
 pub use progress::Progress;
 pub use query::{DocumentQuery, ResultQuery, TaskQuery, TextQuery};
-pub use spec::{ExportFormat, ExportSpec, RawTaskSpec, TaskSpec};
+pub use spec::{ExportFormat, ExportSpec, RawTaskSpec, SpecLimits, TaskSpec};
 pub use status::TaskStatus;
 pub use summary::{TaskSummary, Totals};
 pub use task::{Counters, Outcome, Task};

@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::domain::text::fold;
+use crate::domain::text::{HIDDEN_OR_CONTROL, fold, is_hidden_or_control};
 use crate::domain::{TaskId, TaskStatus, Violations};
 
 /// Longest free-text query accepted, in characters.
@@ -24,8 +24,8 @@ impl TextQuery {
         if value.chars().count() > MAX_QUERY_LEN {
             violations.add("query", format!("must be at most {MAX_QUERY_LEN} characters"));
             None
-        } else if value.chars().any(char::is_control) {
-            violations.add("query", "must not contain control characters");
+        } else if value.chars().any(is_hidden_or_control) {
+            violations.add("query", HIDDEN_OR_CONTROL);
             None
         } else {
             (!value.is_empty()).then(|| TextQuery { text: value.to_owned(), folded: fold(value) })

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use crate::domain::Keywords;
+use crate::domain::text::{HIDDEN_OR_CONTROL, is_hidden_or_control};
 use crate::domain::violations::Violations;
 
 /// Longest request id accepted, in characters.
@@ -11,6 +12,27 @@ pub const MAX_REQUEST_ID_LEN: usize = 100;
 pub const MAX_FILE_NAME_LEN: usize = 120;
 /// Largest `days_limit`: a century.
 pub const MAX_DAYS_LIMIT: u32 = 36_500;
+/// Most operations (prefectures × keywords) of one task by default: ten
+/// keywords over every prefecture.
+pub const DEFAULT_MAX_OPERATIONS: usize = 1010;
+/// Most regions, or prefectures, one request may name: more than the
+/// catalog holds, and far fewer than a flood of names.
+pub const MAX_PLACES: usize = 200;
+
+/// The server's limits on the size of one task.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SpecLimits {
+    /// Keywords, and exclude keywords, per task.
+    pub max_keywords: usize,
+    /// Operations (target prefectures × keywords) per task.
+    pub max_operations: usize,
+}
+
+impl Default for SpecLimits {
+    fn default() -> Self {
+        SpecLimits { max_keywords: crate::domain::keywords::MAX_KEYWORDS, max_operations: DEFAULT_MAX_OPERATIONS }
+    }
+}
 
 /// The format of an export.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -136,15 +158,21 @@ pub struct TaskSpec {
 
 impl TaskSpec {
     /// Validates a request against the places it may target (the catalog),
-    /// reporting every invalid field.
+    /// reporting every invalid field, within the default limits.
     pub fn parse(raw: RawTaskSpec, places: &impl Places) -> Result<TaskSpec, Violations> {
+        TaskSpec::parse_within(raw, places, &SpecLimits::default())
+    }
+
+    /// [`TaskSpec::parse`] within the server's `limits`.
+    pub fn parse_within(raw: RawTaskSpec, places: &impl Places, limits: &SpecLimits) -> Result<TaskSpec, Violations> {
         let mut violations = Violations::new();
 
-        let keywords = Keywords::parse("keywords", raw.keywords, &mut violations);
+        let keywords = Keywords::parse_at_most("keywords", raw.keywords, limits.max_keywords, &mut violations);
         if keywords.is_empty() && !violations.0.iter().any(|v| v.field.starts_with("keywords")) {
             violations.add("keywords", "at least one keyword is required");
         }
-        let exclude_keywords = Keywords::parse("exclude_keywords", raw.exclude_keywords, &mut violations);
+        let exclude_keywords =
+            Keywords::parse_at_most("exclude_keywords", raw.exclude_keywords, limits.max_keywords, &mut violations);
 
         let regions = codes(
             "regions",
@@ -176,11 +204,11 @@ impl TaskSpec {
         let request_id = raw.request_id.trim();
         if request_id.chars().count() > MAX_REQUEST_ID_LEN {
             violations.add("request_id", format!("must be at most {MAX_REQUEST_ID_LEN} characters"));
-        } else if request_id.chars().any(char::is_control) {
-            violations.add("request_id", "must not contain control characters");
+        } else if request_id.chars().any(is_hidden_or_control) {
+            violations.add("request_id", HIDDEN_OR_CONTROL);
         }
 
-        let targets = places
+        let targets: Vec<String> = places
             .places()
             .into_iter()
             .filter(|p| p.unsupported.is_none())
@@ -191,6 +219,19 @@ impl TaskSpec {
             })
             .map(|p| p.code.to_owned())
             .collect();
+        let operations = targets.len() * keywords.len();
+        if operations > limits.max_operations {
+            violations.add(
+                "operations",
+                format!(
+                    "{} keyword(s) × {} prefecture(s) = {operations} operations: at most {} per task; \
+                     split the task or name fewer keywords or places",
+                    keywords.len(),
+                    targets.len(),
+                    limits.max_operations
+                ),
+            );
+        }
 
         violations.into_result(TaskSpec {
             keywords,
@@ -224,8 +265,10 @@ fn export(file_name: &str, format: Option<ExportFormat>, violations: &mut Violat
         Some("must be a file name, not a path (no / or \\)".to_owned())
     } else if file_name == "." || file_name == ".." || file_name.starts_with('.') {
         Some("must not start with a dot".to_owned())
-    } else if file_name.chars().any(|c| c.is_control() || matches!(c, ':' | '*' | '?' | '"' | '<' | '>' | '|')) {
-        Some("must not contain control characters or any of : * ? \" < > |".to_owned())
+    } else if file_name.chars().any(is_hidden_or_control) {
+        Some(HIDDEN_OR_CONTROL.to_owned())
+    } else if file_name.contains([':', '*', '?', '"', '<', '>', '|']) {
+        Some("must not contain any of : * ? \" < > |".to_owned())
     } else {
         None
     };
@@ -265,6 +308,10 @@ fn codes<'a>(
     unknown: impl Fn(&str) -> String,
 ) -> Vec<String> {
     let mut found: Vec<String> = Vec::new();
+    if given.len() > MAX_PLACES {
+        violations.add(field, format!("at most {MAX_PLACES} are accepted, got {}", given.len()));
+        return found;
+    }
     for (i, value) in given.iter().enumerate() {
         match lookup(value) {
             Some(code) if !found.iter().any(|c| c == code) => found.push(code.to_owned()),
@@ -358,6 +405,35 @@ mod tests {
     }
 
     #[test]
+    fn a_task_over_the_operations_limit_is_refused_with_its_size() {
+        let keywords: Vec<String> = (0..11).map(|i| format!("mot{i}")).collect();
+        let raw = RawTaskSpec { keywords, ..RawTaskSpec::default() };
+        let err = TaskSpec::parse(raw.clone(), &Catalog::builtin()).expect_err("1,100 operations");
+        assert_eq!(fields(&err), ["operations"]);
+        // Every prefecture but Paris, whose site is unsupported.
+        assert!(err.0[0].description.contains("11 keyword(s) × 100 prefecture(s) = 1100 operations"), "{err}");
+        let roomy = SpecLimits { max_operations: 2000, ..SpecLimits::default() };
+        assert_eq!(TaskSpec::parse_within(raw, &Catalog::builtin(), &roomy).expect("within").total_operations(), 1100);
+    }
+
+    #[test]
+    fn a_flood_of_places_is_one_violation() {
+        let mut r = raw(&["bovin"]);
+        r.prefectures = vec!["Atlantide".into(); 10_000];
+        let err = TaskSpec::parse(r, &Catalog::builtin()).expect_err("too many");
+        assert_eq!(fields(&err), ["prefectures"]);
+    }
+
+    #[test]
+    fn bidi_controls_are_refused_in_file_names_and_request_ids() {
+        let mut r = raw(&["bovin"]);
+        r.export_file_name = "rapport\u{202E}gpj.exe".into();
+        r.request_id = "id\u{200B}".into();
+        let err = TaskSpec::parse(r, &Catalog::builtin()).expect_err("invalid");
+        assert_eq!(fields(&err), ["export.file_name", "request_id"]);
+    }
+
+    #[test]
     fn no_keywords_is_an_error() {
         let err = TaskSpec::parse(raw(&[]), &Catalog::builtin()).expect_err("invalid");
         assert_eq!(fields(&err), ["keywords"]);
@@ -392,5 +468,88 @@ mod tests {
         r.export_format = Some(ExportFormat::Csv);
         let spec = TaskSpec::parse(r, &Catalog::builtin()).expect("valid");
         assert_eq!(spec.export, Some(ExportSpec { file_name: "résultats 2025.csv".into(), format: ExportFormat::Csv }));
+    }
+}
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::catalog::Catalog;
+    use crate::domain::text::is_hidden_or_control;
+
+    /// Text as clients send it: mostly words, sometimes hostile characters.
+    fn text() -> impl Strategy<Value = String> {
+        prop_oneof![
+            4 => "[a-zA-Zéà0-9 ,./-]{0,12}",
+            1 => any::<String>(),
+            1 => "[a-z]{0,4}[\u{202A}-\u{202E}\u{200B}-\u{200F}\u{FEFF}\u{0}-\u{1F}][a-z.]{0,4}",
+        ]
+    }
+
+    fn raw() -> impl Strategy<Value = RawTaskSpec> {
+        let list = || prop::collection::vec(text(), 0..6);
+        let places =
+            || prop::collection::vec(prop_oneof![text(), Just("56".to_owned()), Just("Bretagne".to_owned())], 0..4);
+        (list(), places(), places(), list(), 0u32..40_000, text(), text()).prop_map(
+            |(keywords, regions, prefectures, exclude_keywords, days_limit, export_file_name, request_id)| {
+                RawTaskSpec {
+                    keywords,
+                    regions,
+                    prefectures,
+                    exclude_keywords,
+                    days_limit,
+                    export_file_name,
+                    export_format: None,
+                    request_id,
+                }
+            },
+        )
+    }
+
+    const FIELDS: [&str; 9] = [
+        "keywords",
+        "exclude_keywords",
+        "regions",
+        "prefectures",
+        "days_limit",
+        "export.file_name",
+        "request_id",
+        "operations",
+        "",
+    ];
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn any_request_is_a_valid_spec_or_a_list_of_known_fields(raw in raw()) {
+            let limits = SpecLimits { max_keywords: 5, max_operations: 300 };
+            match TaskSpec::parse_within(raw, &Catalog::builtin(), &limits) {
+                Ok(spec) => {
+                    prop_assert!(!spec.keywords.is_empty());
+                    prop_assert!(spec.total_operations() <= 300);
+                    prop_assert!(!spec.targets.is_empty());
+                    let texts = spec.keywords.iter().chain(spec.exclude_keywords.iter())
+                        .chain(spec.request_id.as_deref())
+                        .chain(spec.export.as_ref().map(|e| e.file_name.as_str()));
+                    for text in texts {
+                        prop_assert!(!text.chars().any(is_hidden_or_control), "{:?}", text);
+                        prop_assert_eq!(text.trim(), text);
+                    }
+                    if let Some(export) = &spec.export {
+                        prop_assert!(!export.file_name.contains(['/', '\\']) && !export.file_name.starts_with('.'));
+                    }
+                }
+                Err(violations) => {
+                    prop_assert!(!violations.is_empty());
+                    for v in &violations.0 {
+                        let base = v.field.split('[').next().unwrap_or_default();
+                        prop_assert!(FIELDS.contains(&base), "{}", v.field);
+                    }
+                }
+            }
+        }
     }
 }

@@ -33,6 +33,41 @@ pub fn fold_letters(text: &str) -> String {
     out
 }
 
+/// Whether a character has no place in a text field: a control character,
+/// or an invisible formatting one that changes how the text around it is
+/// shown without showing itself — bidirectional overrides, embeddings and
+/// isolates (U+202A–U+202E, U+2066–U+2069, U+061C), zero-width spaces and
+/// joiners and direction marks (U+200B–U+200F, U+2060–U+2064), the byte
+/// order mark (U+FEFF), soft hyphens (U+00AD) and the like: U+202E before `gpj.exe` shows
+/// a file name as `exe.jpg`.
+pub fn is_hidden_or_control(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{00AD}'
+                | '\u{034F}'
+                | '\u{061C}'
+                | '\u{115F}'
+                | '\u{1160}'
+                | '\u{17B4}'
+                | '\u{17B5}'
+                | '\u{180B}'..='\u{180F}'
+                | '\u{200B}'..='\u{200F}'
+                | '\u{2028}'..='\u{202E}'
+                | '\u{2060}'..='\u{206F}'
+                | '\u{3164}'
+                | '\u{FE00}'..='\u{FE0F}'
+                | '\u{FEFF}'
+                | '\u{FFA0}'
+                | '\u{FFF0}'..='\u{FFFB}'
+                | '\u{E0000}'..='\u{E007F}'
+        )
+}
+
+/// The violation message of a text field holding such a character.
+pub const HIDDEN_OR_CONTROL: &str =
+    "must not contain control characters or invisible formatting characters (such as U+202E, U+200B or U+FEFF)";
+
 fn push_unaccented(out: &mut String, ch: char) {
     let base = match ch {
         'à' | 'á' | 'â' | 'ã' | 'ä' | 'å' => 'a',
@@ -61,6 +96,19 @@ mod tests {
         assert_eq!(fold("Provence-Alpes-Côte d'Azur"), "provence alpes cote d azur");
         assert_eq!(fold("Œuvre"), "oeuvre");
         assert_eq!(fold(""), "");
+    }
+
+    #[test]
+    fn bidi_controls_and_invisible_characters_are_hidden_or_control() {
+        for c in [
+            '\u{202A}', '\u{202E}', '\u{2066}', '\u{2069}', '\u{200B}', '\u{200F}', '\u{FEFF}', '\u{061C}', '\u{7}',
+            '\n',
+        ] {
+            assert!(is_hidden_or_control(c), "U+{:04X}", c as u32);
+        }
+        for c in ['a', 'é', ' ', '-', '\'', '’', '€', 'œ', '中'] {
+            assert!(!is_hidden_or_control(c), "{c}");
+        }
     }
 
     #[test]

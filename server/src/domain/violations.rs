@@ -15,6 +15,11 @@ pub struct FieldViolation {
 pub struct Violations(pub Vec<FieldViolation>);
 
 impl Violations {
+    /// Most violations an answer lists: a request with thousands of bad
+    /// values gets the first ones and a count of the rest, not an answer
+    /// larger than itself.
+    pub const MAX_SHOWN: usize = 20;
+
     pub fn new() -> Violations {
         Violations::default()
     }
@@ -32,6 +37,22 @@ impl Violations {
 
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
+    }
+
+    /// The violations an answer lists: the first [`Violations::MAX_SHOWN`].
+    pub fn shown(&self) -> &[FieldViolation] {
+        &self.0[..self.0.len().min(Violations::MAX_SHOWN)]
+    }
+
+    /// How many violations [`Violations::shown`] leaves out.
+    pub fn not_shown(&self) -> usize {
+        self.0.len().saturating_sub(Violations::MAX_SHOWN)
+    }
+
+    /// "N more problems not listed", when some are left out.
+    pub fn more_note(&self) -> Option<String> {
+        let more = self.not_shown();
+        (more > 0).then(|| format!("{more} more problem(s) not listed"))
     }
 
     /// `result`, with these violations (found earlier in the same request)
@@ -55,14 +76,44 @@ impl Violations {
 
 impl fmt::Display for Violations {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (i, v) in self.0.iter().enumerate() {
+        for (i, v) in self.shown().iter().enumerate() {
             if i > 0 {
                 f.write_str("; ")?;
             }
             write!(f, "{}: {}", v.field, v.description)?;
         }
-        Ok(())
+        match self.more_note() {
+            Some(note) => write!(f, "; and {note}"),
+            None => Ok(()),
+        }
     }
 }
 
 impl std::error::Error for Violations {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_answer_lists_twenty_violations_and_counts_the_rest() {
+        let mut violations = Violations::new();
+        for i in 0..10_000 {
+            violations.add(format!("prefectures[{i}]"), "unknown prefecture");
+        }
+        assert_eq!(violations.shown().len(), Violations::MAX_SHOWN);
+        assert_eq!(violations.not_shown(), 10_000 - Violations::MAX_SHOWN);
+        let text = violations.to_string();
+        assert!(text.starts_with("prefectures[0]: unknown prefecture; prefectures[1]"), "{text}");
+        assert!(text.contains("prefectures[19]") && !text.contains("prefectures[20]"), "{text}");
+        assert!(text.ends_with("; and 9980 more problem(s) not listed"), "{text}");
+        assert!(text.len() < 1000, "{} bytes", text.len());
+    }
+
+    #[test]
+    fn a_short_list_is_shown_whole() {
+        let violations = Violations::one("keywords", "at least one keyword is required");
+        assert_eq!(violations.to_string(), "keywords: at least one keyword is required");
+        assert_eq!(violations.more_note(), None);
+    }
+}

@@ -9,9 +9,11 @@ use tokio_stream::wrappers::ReceiverStream;
 use tokio_util::sync::CancellationToken;
 use tonic::{Request, Response, Status};
 
+use crate::auth::Caller;
 use crate::domain::{TaskId, Violations};
 use crate::grpc::convert::{self, Wire};
 use crate::grpc::status::invalid_argument;
+use crate::metrics::StreamGauge;
 use crate::service::{
     DocumentListRequest, DocumentListing, Page, Purge, ResultListRequest, ResultListing, TaskListRequest, TaskListing,
     TaskService,
@@ -56,8 +58,9 @@ type ExportStream = ReceiverStream<Result<pb::ExportTaskResponse, Status>>;
 #[tonic::async_trait]
 impl TaskServiceApi for TaskApi {
     async fn start_task(&self, request: Request<pb::StartTaskRequest>) -> Result<Response<pb::Task>, Status> {
+        let caller = request.extensions().get::<Caller>().map(|c| c.name.clone());
         let raw = convert::raw_spec(request.into_inner()).map_err(invalid_argument)?;
-        let task = self.service.start_task(raw).await?;
+        let task = self.service.start_task(raw, caller.as_deref()).await?;
         Ok(Response::new(self.task(&task)))
     }
 
@@ -141,7 +144,9 @@ impl TaskServiceApi for TaskApi {
         let (tx, stream) = mpsc::channel(4);
         let catalog = self.service.catalog().clone();
         let shutdown = self.shutdown.clone();
+        let gauge = StreamGauge::open("grpc_progress");
         tokio::spawn(async move {
+            let _open = gauge;
             let send = |progress| {
                 let message = Wire { catalog: &catalog, now: Utc::now() }.progress(&progress);
                 tx.send(Ok(message))
@@ -238,7 +243,9 @@ impl TaskServiceApi for TaskApi {
         };
         let mut chunks = self.service.export_task(id, format).await?;
         let (tx, stream) = mpsc::channel(2);
+        let gauge = StreamGauge::open("grpc_export");
         tokio::spawn(async move {
+            let _open = gauge;
             while let Some(chunk) = chunks.recv().await {
                 let message = chunk.map(|data| pb::ExportTaskResponse { data }).map_err(Status::from);
                 if tx.send(message).await.is_err() {

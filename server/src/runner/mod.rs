@@ -216,7 +216,8 @@ async fn worker(inner: Arc<Inner>, n: usize) {
             Ok(Some(claim)) => {
                 // There may be more: let another idle worker look.
                 inner.wake.notify_one();
-                execution::execute(inner.clone(), claim).await;
+                let span = tracing::info_span!("task", task = %claim.task.id);
+                tracing::Instrument::instrument(execution::execute(inner.clone(), claim), span).await;
             }
             Ok(None) => {
                 tokio::select! {

@@ -8,6 +8,7 @@ use chrono::Utc;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
 
 use crate::catalog::Prefecture;
 use crate::domain::{Card, Counters, EventKind, OperationOutcome, Progress, Task, TaskId};
@@ -81,7 +82,9 @@ pub(super) async fn run_operations(run: &Arc<TaskRun>, operations: Vec<Operation
                 break;
             }
             let Some(operation) = queue.next() else { break };
-            in_flight.spawn(run_operation(run.clone(), operation));
+            let span =
+                tracing::info_span!("operation", prefecture = %operation.prefecture.code, keyword = %operation.keyword);
+            in_flight.spawn(run_operation(run.clone(), operation).instrument(span));
         }
         match in_flight.join_next().await {
             Some(Ok(ran)) => complete &= ran,
@@ -188,7 +191,10 @@ async fn record(
     let written =
         retry_unavailable(&run.inner.abort, || run.inner.store.record_operation(run.id, &outcome, cards, Utc::now()));
     match written.await {
-        Ok(counters) => Some(counters),
+        Ok(counters) => {
+            crate::metrics::operation_recorded(outcome.error.is_some());
+            Some(counters)
+        }
         Err(e) => {
             tracing::error!(task = %run.id, error = %e, "could not record an operation; it runs again on resumption");
             None

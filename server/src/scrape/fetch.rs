@@ -99,6 +99,20 @@ impl FetchError {
         }
     }
 
+    /// A short name of the failure, for metrics.
+    fn kind(&self) -> &'static str {
+        match self {
+            FetchError::Cancelled => "cancelled",
+            FetchError::Status(_) => "status",
+            FetchError::Timeout => "timeout",
+            FetchError::Connect(_) => "connect",
+            FetchError::Redirects => "redirects",
+            FetchError::OffSite(_) => "off_site",
+            FetchError::BodyTooLarge(_) => "too_large",
+            FetchError::Transport(_) => "transport",
+        }
+    }
+
     fn from_reqwest(err: &reqwest::Error) -> FetchError {
         if err.is_timeout() {
             FetchError::Timeout
@@ -257,6 +271,8 @@ impl Fetcher {
             if !failure.error.is_retryable() || attempt >= self.config.retries {
                 return Err(failure.error);
             }
+            let status = if let FetchError::Status(code) = failure.error { Some(code) } else { None };
+            crate::metrics::fetch_retried(&host, status);
             // A server that asked for a pause makes every request to it wait
             // the pause out: the retry need not wait on its own.
             let delay = if server_asked_to_wait(&failure.error) {
@@ -318,6 +334,24 @@ impl Fetcher {
     }
 
     async fn attempt(&self, url: &Url) -> Result<String, Attempt> {
+        let started = std::time::Instant::now();
+        let outcome = self.attempt_untimed(url).await;
+        // Metrics, by host: the status or failure kind, latency and bytes.
+        let host = url.host_str().unwrap_or_default();
+        match &outcome {
+            Ok(body) => {
+                crate::metrics::fetch_answered(host, 200, started.elapsed());
+                crate::metrics::fetched_bytes(host, body.len());
+            }
+            Err(Attempt { error: FetchError::Status(code), .. }) => {
+                crate::metrics::fetch_answered(host, *code, started.elapsed());
+            }
+            Err(Attempt { error, .. }) => crate::metrics::fetch_failed(host, error.kind(), started.elapsed()),
+        }
+        outcome
+    }
+
+    async fn attempt_untimed(&self, url: &Url) -> Result<String, Attempt> {
         let fail = |error| Attempt { error, retry_after: None };
         let mut response = self.client.get(url.clone()).send().await.map_err(|e| fail(FetchError::from_reqwest(&e)))?;
         let status = response.status();

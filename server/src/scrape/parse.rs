@@ -217,3 +217,53 @@ mod tests {
         assert!(parse(html).is_empty());
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::scrape::profile::{SiteProfile, canonical_origin};
+
+    fn parse(html: &str) -> Vec<Card> {
+        let profile = SiteProfile::prefecture().compile().expect("valid");
+        let origin = canonical_origin("www.morbihan.gouv.fr").expect("origin");
+        parse_cards(&profile, html, &origin, &ParseBudget::default()).unwrap_or_default()
+    }
+
+    fn card(href: &str, title: &str) -> String {
+        format!(r#"<div class="fr-card"><h3 class="fr-card__title"><a href="{href}">{title}</a></h3></div>"#)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(128))]
+
+        #[test]
+        fn any_markup_gives_only_web_links_and_trimmed_single_spaced_text(html in "(<[a-z/ =\"#:.-]{0,12}>|[^<]{0,20}|fr-card|href){0,60}") {
+            for card in parse(&html) {
+                prop_assert!(card.link.starts_with("http://") || card.link.starts_with("https://"), "{}", card.link);
+                for text in [&card.title, &card.description, &card.date_label] {
+                    prop_assert_eq!(text.trim(), text.as_str());
+                    prop_assert!(!text.contains("  ") && !text.contains('\n'), "{:?}", text);
+                }
+            }
+        }
+
+        #[test]
+        fn every_card_of_a_page_is_found_in_order_with_its_title(titles in prop::collection::vec("[A-Za-zéèà' ]{0,20}[A-Za-z]", 0..12)) {
+            let html: String = titles.iter().enumerate().map(|(i, t)| card(&format!("/doc/{i}"), t)).collect();
+            let cards = parse(&format!("<main>{html}</main>"));
+            prop_assert_eq!(cards.len(), titles.len());
+            for (i, (card, title)) in cards.iter().zip(&titles).enumerate() {
+                prop_assert_eq!(&card.link, &format!("https://www.morbihan.gouv.fr/doc/{i}"));
+                prop_assert_eq!(card.title.as_str(), title.split_whitespace().collect::<Vec<_>>().join(" "));
+            }
+        }
+
+        #[test]
+        fn links_that_are_not_web_links_are_never_kept(scheme in "(javascript|mailto|data|ftp|file|tel)", rest in "[a-z0-9/:.]{0,20}") {
+            let href = format!("{scheme}:{rest}");
+            prop_assert!(parse(&card(&href, "T")).is_empty());
+        }
+    }
+}

@@ -319,3 +319,29 @@ mod tests {
         assert!(profile.compile().is_err());
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use percent_encoding::percent_decode_str;
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        #[test]
+        fn any_keyword_stays_inside_its_path_segment_and_query_value(keyword in any::<String>(), offset in 0u32..100_000) {
+            let profile = SiteProfile::prefecture().compile().expect("valid");
+            let path = profile.page_path(&keyword, offset, None);
+            // The keyword adds no segment, query parameter or fragment of its own.
+            let (before, query) = path.split_once('?').expect("a query");
+            prop_assert!(!query.contains(['?', '#', '&', ' ']), "{}", path);
+            prop_assert!(!before.contains(['#', ' ']), "{}", path);
+            let encoded = query.strip_prefix("SearchText=").expect("the search parameter");
+            prop_assert_eq!(percent_decode_str(encoded).decode_utf8().expect("UTF-8"), keyword.as_str());
+            prop_assert!(before.ends_with(&format!("/(searchtext)/{encoded}")), "{}", path);
+            prop_assert_eq!(before.contains(&format!("(offset)/{offset}/")), offset > 0);
+            let url = SiteBase::Real.url("www.morbihan.gouv.fr", None, &path).expect("a URL");
+            prop_assert_eq!(url.host_str(), Some("www.morbihan.gouv.fr"));
+        }
+    }
+}

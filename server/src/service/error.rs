@@ -19,6 +19,9 @@ pub enum ServiceError {
     /// id reused with other parameters).
     #[error("{0}")]
     AlreadyExists(String),
+    /// A quota is full (`subject` names it): retry once it has room.
+    #[error("{message}")]
+    ResourceExhausted { subject: &'static str, message: String },
     /// The database cannot be reached: retry later.
     #[error("{0}")]
     Unavailable(String),

@@ -14,9 +14,9 @@ mod tasks;
 use std::sync::Arc;
 
 use crate::catalog::Catalog;
-use crate::domain::{OperationResult, Progress, Task, TaskSummary};
+use crate::domain::{OperationResult, Progress, SpecLimits, Task, TaskSummary};
 use crate::runner::{ProgressHub, Runner};
-use crate::store::Store;
+use crate::store::{PendingQuota, Store};
 
 pub use error::ServiceError;
 pub use page_token::InvalidPageToken;
@@ -31,6 +31,16 @@ pub struct TaskService {
     catalog: Arc<Catalog>,
     hub: Arc<ProgressHub>,
     runner: Runner,
+    limits: ServiceLimits,
+}
+
+/// The server's limits on what clients may ask.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ServiceLimits {
+    /// The size of one task.
+    pub spec: SpecLimits,
+    /// Pending tasks in total and per token.
+    pub pending: PendingQuota,
 }
 
 /// A task with what `GetTask` shows beyond its row.
@@ -68,7 +78,16 @@ impl<T> Page<T> {
 
 impl TaskService {
     pub fn new(store: Store, catalog: Arc<Catalog>, hub: Arc<ProgressHub>, runner: Runner) -> TaskService {
-        TaskService { store, catalog, hub, runner }
+        TaskService { store, catalog, hub, runner, limits: ServiceLimits::default() }
+    }
+
+    /// The same service within `limits`.
+    pub fn with_limits(self, limits: ServiceLimits) -> TaskService {
+        TaskService { limits, ..self }
+    }
+
+    pub fn limits(&self) -> &ServiceLimits {
+        &self.limits
     }
 
     pub fn catalog(&self) -> &Arc<Catalog> {

@@ -102,3 +102,35 @@ mod tests {
         assert!(document_cursor(&foreign, true).is_err());
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        #[test]
+        fn operation_tokens_round_trip_whatever_their_keys(prefecture_code in any::<String>(), keyword in any::<String>()) {
+            let token = encode("operations", &[prefecture_code.clone(), keyword.clone()]);
+            prop_assert!(token.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
+            let cursor = operation_cursor(&token).expect("valid").expect("a cursor");
+            prop_assert_eq!(cursor, OperationCursor { prefecture_code, keyword });
+        }
+
+        #[test]
+        fn any_text_as_a_page_token_is_a_cursor_or_a_refusal_never_a_panic(token in any::<String>(), in_task: bool) {
+            let _ = task_cursor(&token);
+            let _ = operation_cursor(&token);
+            let _ = document_cursor(&token, in_task);
+        }
+
+        #[test]
+        fn a_token_of_one_list_is_refused_by_the_others(a in "[a-z0-9]{1,10}", b in "[a-z0-9]{1,10}") {
+            let token = encode("operations", &[a, b]);
+            prop_assert!(task_cursor(&token).is_err());
+            prop_assert!(document_cursor(&token, true).is_err());
+            prop_assert!(document_cursor(&token, false).is_err());
+        }
+    }
+}

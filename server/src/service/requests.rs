@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 
 use crate::catalog::Catalog;
 use crate::domain::keywords::MAX_KEYWORD_LEN;
+use crate::domain::text::{HIDDEN_OR_CONTROL, is_hidden_or_control};
 use crate::domain::{DocumentQuery, PageSize, ResultQuery, TaskId, TaskQuery, TaskStatus, TextQuery, Violations};
 use crate::service::page_token;
 use crate::store::{DocumentCursor, OperationCursor, TaskCursor};
@@ -187,12 +188,62 @@ fn prefecture_code(catalog: &Catalog, field: &str, value: &str, violations: &mut
     }
 }
 
-/// An optional keyword filter: short, printable.
+/// An optional keyword filter: short, printable, nothing invisible.
 fn keyword(value: &str, violations: &mut Violations) -> Option<String> {
     let value = value.trim();
-    if value.chars().count() > MAX_KEYWORD_LEN || value.chars().any(char::is_control) {
-        violations.add("keyword", format!("must be at most {MAX_KEYWORD_LEN} printable characters"));
+    if value.chars().count() > MAX_KEYWORD_LEN {
+        violations.add("keyword", format!("must be at most {MAX_KEYWORD_LEN} characters"));
+        return None;
+    }
+    if value.chars().any(is_hidden_or_control) {
+        violations.add("keyword", HIDDEN_OR_CONTROL);
         return None;
     }
     (!value.is_empty()).then(|| value.to_owned())
+}
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn text() -> impl Strategy<Value = String> {
+        prop_oneof![3 => "[a-zA-Z0-9 _-]{0,10}", 1 => any::<String>()]
+    }
+
+    proptest! {
+        #[test]
+        fn any_list_request_is_a_listing_within_bounds_or_a_list_of_its_fields(
+            query in text(), keyword in text(), prefecture in text(), task_id in text(),
+            page_size in any::<i64>(), page_token in text(),
+        ) {
+            let catalog = crate::catalog::Catalog::builtin();
+            let known = ["query", "page_size", "page_token", "created_before", "keyword", "prefecture", "task_id"];
+            let check = |result: Result<usize, Violations>| -> Result<(), TestCaseError> {
+                match result {
+                    Ok(size) => prop_assert!((1..=PageSize::MAX).contains(&size)),
+                    Err(violations) => {
+                        for v in &violations.0 {
+                            prop_assert!(known.contains(&v.field.as_str()), "{}", v.field);
+                        }
+                    }
+                }
+                Ok(())
+            };
+            let tasks = TaskListing::parse(TaskListRequest { query: &query, page_size, page_token: &page_token, ..Default::default() });
+            check(tasks.map(|l| l.size.get()))?;
+            let documents = DocumentListing::parse(
+                DocumentListRequest { task_id: &task_id, prefecture: &prefecture, keyword: &keyword, query: &query, page_size, page_token: &page_token },
+                &catalog,
+            );
+            check(documents.map(|l| l.size.get()))?;
+            let results = ResultListing::parse(
+                TaskId::new(),
+                ResultListRequest { prefecture: &prefecture, keyword: &keyword, page_size, page_token: &page_token },
+                &catalog,
+            );
+            check(results.map(|l| l.size.get()))?;
+        }
+    }
 }

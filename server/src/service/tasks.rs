@@ -15,9 +15,11 @@ use crate::store::{Change, Inserted, NewTask, Notice, StopOutcome, TaskSearch};
 pub const STOP_WAIT: Duration = Duration::from_secs(10);
 
 impl TaskService {
-    /// Validates and queues a task; a known request id returns its task.
-    pub async fn start_task(&self, raw: RawTaskSpec) -> Result<Task, ServiceError> {
-        let spec = TaskSpec::parse(raw, &self.catalog)?;
+    /// Validates and queues a task for the caller named `by` (the name of
+    /// its token, when the server has tokens), within the pending-task
+    /// quotas; a known request id returns its task.
+    pub async fn start_task(&self, raw: RawTaskSpec, by: Option<&str>) -> Result<Task, ServiceError> {
+        let spec = TaskSpec::parse_within(raw, &self.catalog, &self.limits.spec)?;
         let id = TaskId::new();
         let search_text = self.search_text(id, &spec);
         let every_prefecture = spec.regions.is_empty() && spec.prefectures.is_empty();
@@ -26,7 +28,15 @@ impl TaskService {
             .unsupported_in(&spec.regions, every_prefecture)
             .map(|p| format!("{} ({}): {}", p.name, p.code, p.unsupported.as_deref().unwrap_or_default()))
             .collect();
-        let new = NewTask { id, spec: spec.clone(), search_text, skipped, now: Utc::now() };
+        let new = NewTask {
+            id,
+            spec: spec.clone(),
+            search_text,
+            skipped,
+            now: Utc::now(),
+            created_by: by.map(str::to_owned),
+            quota: self.limits.pending,
+        };
         match self.store.insert_task(new).await? {
             Inserted::Created(task) => {
                 tracing::info!(task = %task.id, operations = task.counters.total_operations, "task queued");
@@ -46,6 +56,10 @@ impl TaskService {
                 format!("is already the export file of task {holder}: choose another name (or delete that task)"),
             )
             .into()),
+            Inserted::OverQuota(exceeded) => {
+                tracing::info!(quota = exceeded.subject(), "task refused: quota full");
+                Err(ServiceError::ResourceExhausted { subject: exceeded.subject(), message: exceeded.to_string() })
+            }
         }
     }
 
@@ -161,6 +175,11 @@ impl TaskService {
             }
             Change::NotFound => Err(ServiceError::task_not_found(id)),
         }
+    }
+
+    /// How many tasks have each status, for the metrics.
+    pub async fn task_counts(&self) -> Result<Vec<(crate::domain::TaskStatus, u64)>, ServiceError> {
+        Ok(self.store.task_counts().await?)
     }
 
     /// Deletes finished tasks; returns how many were deleted.

@@ -22,10 +22,16 @@ async fn store_with_a_task() -> (tempfile::TempDir, Store, TaskId) {
     )
     .expect("spec");
     let id = TaskId::new();
-    store
-        .insert_task(NewTask { id, spec, search_text: String::new(), skipped: Vec::new(), now: Utc::now() })
-        .await
-        .expect("insert");
+    let new = NewTask {
+        id,
+        spec,
+        search_text: String::new(),
+        skipped: Vec::new(),
+        now: Utc::now(),
+        created_by: None,
+        quota: Default::default(),
+    };
+    store.insert_task(new).await.expect("insert");
     (dir, store, id)
 }
 

@@ -21,6 +21,7 @@ mod models;
 mod moves;
 mod notify;
 mod operations;
+mod quotas;
 pub mod schema;
 #[cfg(test)]
 mod state_machine;
@@ -42,6 +43,7 @@ pub use events::MAX_EVENTS_PER_TASK;
 pub use lifecycle::{Change, StopOutcome};
 pub use notify::Notice;
 pub use operations::OperationCursor;
+pub use quotas::{PendingQuota, QuotaExceeded};
 pub use tasks::{Inserted, NewTask, TaskCursor, TaskSearch};
 
 /// A SQLite connection usable from async code (queries run on blocking threads).

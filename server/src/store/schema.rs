@@ -81,8 +81,17 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    task_creators (task_id) {
+        task_id -> Text,
+        token_name -> Text,
+    }
+}
+
 diesel::joinable!(operations -> tasks (task_id));
+diesel::joinable!(task_creators -> tasks (task_id));
 diesel::joinable!(task_documents -> tasks (task_id));
 diesel::joinable!(task_documents -> documents (link));
 diesel::joinable!(task_events -> tasks (task_id));
 diesel::allow_tables_to_appear_in_same_query!(tasks, operations, documents, task_documents, task_events);
+diesel::allow_tables_to_appear_in_same_query!(tasks, task_creators);

@@ -37,11 +37,18 @@ async fn random_walks_through_the_lifecycle_keep_the_timestamps_consistent() {
     .expect("spec");
     let id = TaskId::new();
     let mut clock = Utc::now();
-    let inserted = store
-        .insert_task(NewTask { id, spec, search_text: String::new(), skipped: Vec::new(), now: clock })
-        .await
-        .expect("insert");
-    let crate::store::Inserted::Created(task) = inserted else { panic!("not created: {inserted:?}") };
+    let new = NewTask {
+        id,
+        spec,
+        search_text: String::new(),
+        skipped: Vec::new(),
+        now: clock,
+        created_by: None,
+        quota: Default::default(),
+    };
+    let crate::store::Inserted::Created(task) = store.insert_task(new).await.expect("insert") else {
+        panic!("not created")
+    };
     check(&task, "create");
 
     let lease = std::time::Duration::from_secs(30);

@@ -10,7 +10,8 @@ use crate::store::convert::{status_name, status_names, to_i32, to_json, to_micro
 use crate::store::dialect::Dialect;
 use crate::store::models::TaskRow;
 use crate::store::moves::event_row;
-use crate::store::schema::{task_events, tasks};
+use crate::store::quotas::{CreatorRow, PendingQuota, QuotaExceeded, to_i64};
+use crate::store::schema::{task_creators, task_events, tasks};
 use crate::store::{Store, StoreError, with_conn};
 
 /// A task to insert.
@@ -25,17 +26,24 @@ pub struct NewTask {
     /// the task is created.
     pub skipped: Vec<String>,
     pub now: DateTime<Utc>,
+    /// The name of the token the task was started with, if any.
+    pub created_by: Option<String>,
+    /// The pending-task quotas the insert must respect.
+    pub quota: PendingQuota,
 }
 
-/// What an insertion found.
+/// What an insert did.
 #[derive(Debug, Clone)]
 pub enum Inserted {
+    /// A new task.
     Created(Task),
-    /// A task with the same request id exists: this one (its parameters
-    /// may differ).
+    /// Nothing: the task created earlier with the same request id is this
+    /// one (its parameters may differ).
     SameRequest(Task),
-    /// Another task writes its export to the same file.
+    /// Nothing: another task writes its export to the same file.
     ExportNameTaken(TaskId),
+    /// Nothing: a quota of pending tasks is full.
+    OverQuota(QuotaExceeded),
 }
 
 /// How to find the tasks of a list: the client's query, planned by the
@@ -65,8 +73,14 @@ impl TaskCursor {
 }
 
 impl Store {
-    /// Inserts a task, unless one with the same request id exists (which is
-    /// returned) or another task exports to the same file name.
+    /// Inserts a task, unless one with the same request id exists (which
+    /// is returned, even when a quota is full: a retry is not a new task),
+    /// another task exports to the same file name, or a pending-task quota
+    /// is full.
+    ///
+    /// The quotas are counted in the insert's transaction: exact on SQLite,
+    /// whose writes are serial; on PostgreSQL, concurrent inserts may
+    /// overshoot a quota by as many as run at once.
     pub async fn insert_task(&self, new: NewTask) -> Result<Inserted, StoreError> {
         let row = new_row(&new);
         let mut events = vec![event_row(&row.id, EventKind::Created, created_message(&new.spec), new.now)];
@@ -76,7 +90,16 @@ impl Store {
         }
         let request_id = row.request_id.clone();
         let export_name = row.export_file_name.clone();
-        let found: Result<TaskRow, Result<TaskRow, String>> = with_conn!(self, writer, |conn| {
+        let creator = new.created_by.clone().map(|token_name| CreatorRow { task_id: row.id.clone(), token_name });
+        let quota = new.quota;
+        let pending = status_name(TaskStatus::Pending);
+        /// Why nothing was inserted.
+        enum Refused {
+            SameRequest(Box<TaskRow>),
+            ExportNameTaken(String),
+            OverQuota(QuotaExceeded),
+        }
+        let outcome: Result<TaskRow, Refused> = with_conn!(self, writer, |conn| {
             conn.transaction::<_, StoreError, _>(async |conn| {
                 if let Some(request_id) = &request_id {
                     let earlier: Option<TaskRow> = tasks::table
@@ -86,7 +109,7 @@ impl Store {
                         .await
                         .optional()?;
                     if let Some(earlier) = earlier {
-                        return Ok(Err(Ok(earlier)));
+                        return Ok(Err(Refused::SameRequest(Box::new(earlier))));
                     }
                 }
                 if let Some(name) = &export_name {
@@ -98,23 +121,46 @@ impl Store {
                         .await
                         .optional()?;
                     if let Some(holder) = holder {
-                        return Ok(Err(Err(holder)));
+                        return Ok(Err(Refused::ExportNameTaken(holder)));
+                    }
+                }
+                if let Some(limit) = quota.total {
+                    let count: i64 = tasks::table.filter(tasks::status.eq(pending)).count().get_result(conn).await?;
+                    if count >= to_i64(limit) {
+                        return Ok(Err(Refused::OverQuota(QuotaExceeded::Total { limit })));
+                    }
+                }
+                if let (Some(limit), Some(creator)) = (quota.per_token, &creator) {
+                    let count: i64 = task_creators::table
+                        .inner_join(tasks::table)
+                        .filter(task_creators::token_name.eq(&creator.token_name))
+                        .filter(tasks::status.eq(pending))
+                        .count()
+                        .get_result(conn)
+                        .await?;
+                    if count >= to_i64(limit) {
+                        let token = creator.token_name.clone();
+                        return Ok(Err(Refused::OverQuota(QuotaExceeded::PerToken { limit, token })));
                     }
                 }
                 diesel::insert_into(tasks::table).values(&row).execute(conn).await?;
                 for event in &events {
                     diesel::insert_into(task_events::table).values(event).execute(conn).await?;
                 }
+                if let Some(creator) = &creator {
+                    diesel::insert_into(task_creators::table).values(creator).execute(conn).await?;
+                }
                 Ok(Ok(row))
             })
             .await?
         });
-        Ok(match found {
+        Ok(match outcome {
             Ok(row) => Inserted::Created(Task::try_from(row)?),
-            Err(Ok(earlier)) => Inserted::SameRequest(Task::try_from(earlier)?),
-            Err(Err(holder)) => Inserted::ExportNameTaken(
+            Err(Refused::SameRequest(earlier)) => Inserted::SameRequest(Task::try_from(*earlier)?),
+            Err(Refused::ExportNameTaken(holder)) => Inserted::ExportNameTaken(
                 holder.parse().map_err(|_| StoreError::Corrupt(format!("task id {holder:?}")))?,
             ),
+            Err(Refused::OverQuota(exceeded)) => Inserted::OverQuota(exceeded),
         })
     }
 

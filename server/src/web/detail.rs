@@ -1,6 +1,7 @@
 //! The task page: parameters, timestamps, live progress with the current
 //! prefecture and keyword, and (in `results`) what the task found and its log.
 
+use axum::Extension;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::Uri;
 use chrono::Utc;
@@ -11,11 +12,12 @@ use crate::domain::{ExportFormat, Progress, Task};
 use crate::service::TaskDetails;
 use crate::web::params::Params;
 use crate::web::results::{self, Filters};
-use crate::web::{PageError, Shared, format, layout, task_id};
+use crate::web::{PageError, Shared, Visitor, format, layout, task_id};
 
 /// `GET /tasks/{id}`.
 pub async fn page(
     State(web): State<Shared>,
+    Extension(visitor): Extension<Visitor>,
     Path(id): Path<String>,
     uri: Uri,
     RawQuery(raw): RawQuery,
@@ -34,7 +36,7 @@ pub async fn page(
             header.title {
                 h1 { "Task " code.id { (id) } }
                 (layout::outcome_badge(task.outcome()))
-                (layout::actions(id, task.status, here))
+                (layout::actions(id, task.status, here, &visitor))
             }
             (progress(&details, web.service.catalog()))
             div.columns {
@@ -45,7 +47,7 @@ pub async fn page(
             (results::log(&events))
         }
     };
-    Ok(layout::page(&format!("Task {id}"), body))
+    Ok(layout::page_as(Some(&visitor), &format!("Task {id}"), body))
 }
 
 /// The live part: bar, counters, where the task is now.

@@ -5,7 +5,8 @@
 //! input anywhere else (a filter, a page token) is 400 listing every
 //! problem; a missing task, or an address that is not a task id, is 404; an
 //! action the task's state forbids (restarting a running task, stopping a
-//! finished one) is 409 with the service's message and a way back; an
+//! finished one) is 409 with the service's message and a way back; a full
+//! quota of pending tasks is 429; an
 //! action sent from another site's page is 403; a database that cannot be reached is 503 (retry); anything else is 500 with
 //! a generic message — details go to the log, never to the page.
 
@@ -26,6 +27,8 @@ pub enum PageError {
     Forbidden(String),
     /// The request is valid but the task's state refuses it.
     Conflict(String),
+    /// A quota is full.
+    TooMany(String),
     Unavailable(String),
     Internal,
 }
@@ -38,6 +41,7 @@ impl From<ServiceError> for PageError {
             ServiceError::FailedPrecondition(message) | ServiceError::AlreadyExists(message) => {
                 PageError::Conflict(message)
             }
+            ServiceError::ResourceExhausted { message, .. } => PageError::TooMany(message),
             ServiceError::Unavailable(message) => PageError::Unavailable(message),
             // The service layer has logged the details.
             ServiceError::Internal(_) => PageError::Internal,
@@ -58,6 +62,7 @@ impl PageError {
             PageError::NotFound(_) => StatusCode::NOT_FOUND,
             PageError::Forbidden(_) => StatusCode::FORBIDDEN,
             PageError::Conflict(_) => StatusCode::CONFLICT,
+            PageError::TooMany(_) => StatusCode::TOO_MANY_REQUESTS,
             PageError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             PageError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -69,6 +74,7 @@ impl PageError {
             PageError::NotFound(_) => "Not found",
             PageError::Forbidden(_) => "Refused",
             PageError::Conflict(_) => "Not possible now",
+            PageError::TooMany(_) => "Too many tasks waiting",
             PageError::Unavailable(_) => "Temporarily unavailable",
             PageError::Internal => "Something went wrong",
         }
@@ -84,9 +90,10 @@ impl IntoResponse for PageError {
                 h1 { (title) }
                 @match &self {
                     PageError::BadRequest(violations) => ul {
-                        @for v in &violations.0 { li { code { (v.field) } ": " (v.description) } }
+                        @for v in violations.shown() { li { code { (v.field) } ": " (v.description) } }
+                        @if let Some(note) = violations.more_note() { li { (note) } }
                     },
-                    PageError::NotFound(message) | PageError::Forbidden(message) | PageError::Conflict(message) | PageError::Unavailable(message) => {
+                    PageError::NotFound(message) | PageError::Forbidden(message) | PageError::Conflict(message) | PageError::TooMany(message) | PageError::Unavailable(message) => {
                         p.message { (message) }
                     }
                     PageError::Internal => p { "The server could not answer; the details are in its log." },

@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 
+use axum::Extension;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -14,7 +15,8 @@ use crate::catalog::Catalog;
 use crate::domain::{ExportFormat, RawTaskSpec, TaskSpec, Violations};
 use crate::service::ServiceError;
 use crate::web::params::{Params, comma_list};
-use crate::web::{PageError, Shared, layout};
+use crate::web::session::CSRF_FIELD;
+use crate::web::{PageError, Shared, Visitor, layout};
 
 /// What the person typed, to show again, and the messages per field.
 #[derive(Debug, Default)]
@@ -24,13 +26,17 @@ struct Filled {
 }
 
 /// `GET /tasks/new`: an empty form.
-pub async fn page(State(web): State<Shared>) -> Markup {
-    render(web.service.catalog(), &Filled::default())
+pub async fn page(State(web): State<Shared>, Extension(visitor): Extension<Visitor>) -> Markup {
+    render(web.service.catalog(), &Filled::default(), &visitor)
 }
 
 /// `POST /tasks`: starts the task and shows it, or shows the form again
 /// with what is wrong.
-pub async fn submit(State(web): State<Shared>, body: Bytes) -> Result<Response, PageError> {
+pub async fn submit(
+    State(web): State<Shared>,
+    Extension(visitor): Extension<Visitor>,
+    body: Bytes,
+) -> Result<Response, PageError> {
     let params = Params::parse(&body);
     let mut violations = Violations::new();
     let days_limit = match params.get("days_limit").map(str::parse::<u32>) {
@@ -64,11 +70,11 @@ pub async fn submit(State(web): State<Shared>, body: Bytes) -> Result<Response, 
         request_id: String::new(),
     };
     let result = if violations.is_empty() {
-        web.service.start_task(raw).await
+        web.service.start_task(raw, visitor.caller.as_ref().map(|c| c.name.as_str())).await
     } else {
         // The form's own problems, and every other the API would report,
         // without creating anything.
-        if let Err(more) = TaskSpec::parse(raw, web.service.catalog()) {
+        if let Err(more) = TaskSpec::parse_within(raw, web.service.catalog(), &web.service.limits().spec) {
             violations.0.extend(more.0);
         }
         Err(ServiceError::InvalidArgument(violations))
@@ -77,7 +83,7 @@ pub async fn submit(State(web): State<Shared>, body: Bytes) -> Result<Response, 
         Ok(task) => Ok(Redirect::to(&format!("/tasks/{}", task.id)).into_response()),
         Err(ServiceError::InvalidArgument(violations)) => {
             let filled = Filled { errors: by_field(&violations), params };
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, render(web.service.catalog(), &filled)).into_response())
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, render(web.service.catalog(), &filled, &visitor)).into_response())
         }
         Err(other) => Err(other.into()),
     }
@@ -86,7 +92,10 @@ pub async fn submit(State(web): State<Shared>, body: Bytes) -> Result<Response, 
 /// Groups the API's field paths (`keywords[2]`, `export.file_name`) by form field.
 fn by_field(violations: &Violations) -> BTreeMap<&'static str, Vec<String>> {
     let mut errors: BTreeMap<&'static str, Vec<String>> = BTreeMap::new();
-    for v in &violations.0 {
+    if let Some(note) = violations.more_note() {
+        errors.entry("form").or_default().push(note);
+    }
+    for v in violations.shown() {
         let (list, index) = match v.field.split_once('[') {
             Some((list, rest)) => (list, rest.trim_end_matches(']').parse::<usize>().ok()),
             None => (v.field.as_str(), None),
@@ -111,7 +120,7 @@ fn by_field(violations: &Violations) -> BTreeMap<&'static str, Vec<String>> {
     errors
 }
 
-fn render(catalog: &Catalog, filled: &Filled) -> Markup {
+fn render(catalog: &Catalog, filled: &Filled, visitor: &Visitor) -> Markup {
     let p = &filled.params;
     let regions: Vec<&str> = p.all("regions").collect();
     let prefectures: Vec<&str> = p.all("prefectures").collect();
@@ -125,6 +134,7 @@ fn render(catalog: &Catalog, filled: &Filled) -> Markup {
             }
         }
         form.start method="post" action="/tasks" novalidate {
+            input type="hidden" name=(CSRF_FIELD) value=(visitor.csrf);
             (field(filled, "keywords", "Keywords", "Comma-separated, e.g. bovin, porcin, volaille.", html! {
                 input #keywords type="text" name="keywords" value=(p.raw("keywords")) aria-required="true"
                     autocomplete="off" aria-invalid=[invalid(filled, "keywords")] aria-describedby="keywords-help keywords-error";
@@ -184,7 +194,7 @@ fn render(catalog: &Catalog, filled: &Filled) -> Markup {
             div.buttons { button.primary type="submit" { "Start task" } a href="/" { "Cancel" } }
         }
     };
-    layout::page("New task", body)
+    layout::page_as(Some(visitor), "New task", body)
 }
 
 fn invalid(filled: &Filled, name: &str) -> Option<&'static str> {

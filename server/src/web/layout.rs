@@ -8,9 +8,17 @@ use maud::{DOCTYPE, Markup, html};
 
 use crate::domain::{Outcome, Progress, TaskId, TaskStatus};
 use crate::web::format;
+use crate::web::session::{CSRF_FIELD, Visitor};
 
 /// A whole page: its title and main content.
 pub fn page(title: &str, main: Markup) -> Markup {
+    page_as(None, title, main)
+}
+
+/// A whole page for `visitor`: who is signed in, and the New task button
+/// only for those who may start tasks.
+pub fn page_as(visitor: Option<&Visitor>, title: &str, main: Markup) -> Markup {
+    let may_start = visitor.is_none_or(Visitor::may_operate);
     html! {
         (DOCTYPE)
         html lang="en" {
@@ -29,7 +37,16 @@ pub fn page(title: &str, main: Markup) -> Markup {
                     nav aria-label="Main" {
                         ul {
                             li { a href="/" { "Tasks" } }
-                            li { a.button href="/tasks/new" { "New task" } }
+                            @if may_start { li { a.button href="/tasks/new" { "New task" } } }
+                            @if let Some(caller) = visitor.and_then(|v| v.caller.as_ref()) {
+                                li.who { span { (caller.name) " (" (caller.role) ")" } }
+                                li {
+                                    form.sign-out method="post" action="/sign-out" {
+                                        input type="hidden" name=(CSRF_FIELD) value=[visitor.map(|v| v.csrf.as_str())];
+                                        button type="submit" { "Sign out" }
+                                    }
+                                }
+                            }
                         }
                     }
                 }
@@ -60,7 +77,8 @@ pub fn progress_bar(progress: &Progress) -> Markup {
         div.progress {
             div.bar role="progressbar" aria-label="Progress" aria-valuemin="0" aria-valuemax="100"
                 aria-valuenow=(percent) data-field="bar" {
-                span.fill style={ "width: " (percent) "%" } {}
+                // A class per percent: the Content Security Policy allows no inline style.
+                span class={ "fill w-" (percent) } {}
             }
             span.percent data-field="percent" { (percent) "%" }
         }
@@ -69,22 +87,25 @@ pub fn progress_bar(progress: &Progress) -> Markup {
 
 /// The Stop button of an active task and the Restart button of a finished
 /// one. Both are rendered; the one that does not apply is hidden, so the
-/// live script can swap them when the status changes.
-pub fn actions(id: TaskId, status: TaskStatus, back_to: &str) -> Markup {
+/// live script can swap them when the status changes. Visitors who may not
+/// change tasks (viewers) get neither.
+pub fn actions(id: TaskId, status: TaskStatus, back_to: &str, visitor: &Visitor) -> Markup {
     let active = status.is_active();
     html! {
-        div.actions {
+        @if visitor.may_operate() { div.actions {
             form method="post" action={ "/tasks/" (id) "/stop" } data-when="active" hidden[!active]
                 data-confirm="Stop this task? Operations in flight are aborted; results so far are kept." {
+                input type="hidden" name=(CSRF_FIELD) value=(visitor.csrf);
                 input type="hidden" name="next" value=(back_to);
                 button.stop type="submit" aria-label={ "Stop task " (id) } { "Stop" }
             }
             form method="post" action={ "/tasks/" (id) "/restart" } data-when="finished" hidden[active]
                 data-confirm="Restart this task? Its current results are replaced by the new run." {
+                input type="hidden" name=(CSRF_FIELD) value=(visitor.csrf);
                 input type="hidden" name="next" value=(back_to);
                 button.restart type="submit" aria-label={ "Restart task " (id) } { "Restart" }
             }
-        }
+        } }
     }
 }
 

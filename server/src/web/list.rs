@@ -2,6 +2,7 @@
 //! keyword or prefecture, keyset pagination, and live progress of the
 //! active tasks shown.
 
+use axum::Extension;
 use axum::extract::{RawQuery, State};
 use axum::http::Uri;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -10,13 +11,18 @@ use maud::{Markup, html};
 use crate::domain::{Outcome, Task, TaskStatus, Violations};
 use crate::service::{TaskListRequest, TaskListing, TaskService};
 use crate::web::params::Params;
-use crate::web::{PageError, Shared, format, layout};
+use crate::web::{PageError, Shared, Visitor, format, layout};
 
 /// Tasks per page.
 const PAGE_SIZE: i64 = 25;
 
 /// `GET /`: the list of tasks, newest first.
-pub async fn page(State(web): State<Shared>, uri: Uri, RawQuery(raw): RawQuery) -> Result<Markup, PageError> {
+pub async fn page(
+    State(web): State<Shared>,
+    Extension(visitor): Extension<Visitor>,
+    uri: Uri,
+    RawQuery(raw): RawQuery,
+) -> Result<Markup, PageError> {
     let params = Params::from_query(raw);
     let tasks = web.service.list_tasks(listing(&params)?).await?;
     let here = uri.path_and_query().map_or("/", |p| p.as_str());
@@ -38,7 +44,7 @@ pub async fn page(State(web): State<Shared>, uri: Uri, RawQuery(raw): RawQuery) 
                             th scope="col" { "Duration" } th scope="col" { "Created" }
                             th scope="col" { span.visually-hidden { "Actions" } }
                         } }
-                        tbody { @for task in &tasks.items { (row(&web.service, task, here)) } }
+                        tbody { @for task in &tasks.items { (row(&web.service, task, here, &visitor)) } }
                     }
                 }
             }
@@ -50,10 +56,10 @@ pub async fn page(State(web): State<Shared>, uri: Uri, RawQuery(raw): RawQuery) 
             }
         }
     };
-    Ok(layout::page("Tasks", body))
+    Ok(layout::page_as(Some(&visitor), "Tasks", body))
 }
 
-fn row(service: &TaskService, task: &Task, here: &str) -> Markup {
+fn row(service: &TaskService, task: &Task, here: &str, visitor: &Visitor) -> Markup {
     let progress = service.live_progress(task);
     let c = &progress.counters;
     html! {
@@ -74,7 +80,7 @@ fn row(service: &TaskService, task: &Task, here: &str) -> Markup {
                 }
             }
             td data-label="Created" { (layout::time(Some(task.created_at))) }
-            td.actions-cell { (layout::actions(task.id, task.status, here)) }
+            td.actions-cell { (layout::actions(task.id, task.status, here, visitor)) }
         }
     }
 }

@@ -13,11 +13,15 @@ mod errors;
 mod export;
 mod form;
 mod format;
+mod headers;
+mod hosts;
 mod layout;
 mod list;
+mod metrics;
 mod origin;
 mod params;
 mod results;
+pub mod session;
 mod sse;
 
 use std::sync::Arc;
@@ -32,22 +36,42 @@ use tonic::service::Routes;
 use tonic_web::{GrpcWebLayer, GrpcWebService};
 use tower::{Layer, ServiceExt};
 
+use crate::auth::Auth;
 use crate::service::TaskService;
 
 pub use errors::PageError;
+pub use hosts::AllowedHosts;
+pub use session::Visitor;
 
-/// What the pages need: the service layer, and the signal that ends live
-/// streams when the server shuts down.
-#[derive(Debug, Clone)]
+/// What the pages need: the service layer, the signal that ends live
+/// streams when the server shuts down, and who may see them.
+#[derive(Debug)]
 pub struct Dashboard {
     service: TaskService,
     shutdown: CancellationToken,
+    sessions: session::Sessions,
+    hosts: AllowedHosts,
+}
+
+/// Who may use the dashboard and how it is reached.
+#[derive(Debug, Clone)]
+pub struct Security {
+    /// The tokens people sign in with (none: no sign-in).
+    pub auth: Auth,
+    /// The Host headers answered.
+    pub hosts: AllowedHosts,
+    /// Whether the server speaks TLS (cookies are then `Secure`).
+    pub tls: bool,
 }
 
 impl Dashboard {
-    /// The dashboard over `service`; its live streams end when `shutdown` is cancelled.
-    pub fn new(service: TaskService, shutdown: CancellationToken) -> Dashboard {
-        Dashboard { service, shutdown }
+    /// The dashboard over `service` under `security`; its live streams end
+    /// when `shutdown` is cancelled. Fails only when the system has no
+    /// randomness for the session key.
+    pub fn new(service: TaskService, shutdown: CancellationToken, security: Security) -> Result<Dashboard, String> {
+        let sessions = session::Sessions::new(security.auth, security.tls)
+            .ok_or_else(|| "no system randomness for the dashboard's session key".to_owned())?;
+        Ok(Dashboard { service, shutdown, sessions, hosts: security.hosts })
     }
 }
 
@@ -60,9 +84,17 @@ type Shared = Arc<Dashboard>;
 ///
 /// tonic-web answers 400 to any HTTP/1.1 request that is not gRPC-Web, so it
 /// wraps only the gRPC side, never the pages.
+///
+/// Every answer but native gRPC passes the Host allow-list, and every
+/// answer but gRPC carries the security headers.
 pub fn beside(grpc: Routes, dashboard: Dashboard) -> Routes {
     let api = GrpcWebLayer::new().layer(grpc.prepare());
-    Routes::from(pages(Arc::new(dashboard)).fallback(move |request: Request| api_or_not_found(api.clone(), request)))
+    let hosts = dashboard.hosts.clone();
+    let router = pages(Arc::new(dashboard))
+        .fallback(move |request: Request| api_or_not_found(api.clone(), request))
+        .layer(axum::middleware::from_fn(headers::security_headers))
+        .layer(axum::middleware::from_fn_with_state(hosts, hosts::allowed_host));
+    Routes::from(router)
 }
 
 /// The dashboard's own routes.
@@ -78,6 +110,10 @@ fn pages(state: Shared) -> Router {
         .route("/tasks/{id}/events", get(sse::task))
         .route("/events", get(sse::tasks))
         .route("/assets/{name}", get(assets::serve))
+        .route("/sign-in", get(session::page).post(session::sign_in))
+        .route("/sign-out", post(session::sign_out))
+        .route("/metrics", get(metrics::serve))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), session::visitor))
         .layer(axum::middleware::from_fn(origin::same_origin))
         .with_state(state)
 }

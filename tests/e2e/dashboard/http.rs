@@ -9,17 +9,49 @@ use crate::fixture::{Fault, FixtureSite, SiteSpec};
 use crate::helpers::{Backend, DEADLINE, TestApp, on_both_backends};
 
 /// An HTTP/1.1-only client, as a browser on a plain-HTTP address is.
-fn http1() -> reqwest::Client {
+pub(crate) fn http1() -> reqwest::Client {
     http1_builder().build().expect("an HTTP client")
 }
 
-fn http1_builder() -> reqwest::ClientBuilder {
+pub(crate) fn http1_builder() -> reqwest::ClientBuilder {
     let _ = rustls::crypto::ring::default_provider().install_default();
     reqwest::Client::builder().http1_only().timeout(DEADLINE)
 }
 
+/// A browser's session on the dashboard: its cookie and the CSRF token of
+/// the forms of the page it read.
+pub struct Session {
+    pub cookie: String,
+    pub csrf: String,
+}
+
+impl Session {
+    /// Reads `path` as a browser would and keeps the session it was given.
+    pub async fn open(client: &reqwest::Client, address: &str, path: &str) -> Session {
+        let page = client.get(format!("{address}{path}")).send().await.expect("a page");
+        assert_eq!(page.status(), 200, "{path}");
+        let cookie =
+            page.headers()["set-cookie"].to_str().expect("a cookie").split(';').next().expect("a pair").to_owned();
+        let html = page.text().await.expect("the page");
+        Session { cookie, csrf: csrf_of(&html) }
+    }
+}
+
+/// An `application/x-www-form-urlencoded` body.
+pub fn form_body(pairs: &[(&str, &str)]) -> String {
+    let mut out = url::form_urlencoded::Serializer::new(String::new());
+    out.extend_pairs(pairs);
+    out.finish()
+}
+
+/// The CSRF token in a page's forms.
+pub fn csrf_of(html: &str) -> String {
+    let at = html.find("name=\"csrf\" value=\"").expect("a form with a CSRF token") + "name=\"csrf\" value=\"".len();
+    html[at..].split('"').next().expect("a value").to_owned()
+}
+
 /// A gRPC-Web frame: a flag byte, a big-endian length, the message.
-fn frame(flag: u8, message: &[u8]) -> Vec<u8> {
+pub(crate) fn frame(flag: u8, message: &[u8]) -> Vec<u8> {
     let mut out = vec![flag];
     out.extend_from_slice(&u32::try_from(message.len()).expect("a small message").to_be_bytes());
     out.extend_from_slice(message);
@@ -27,7 +59,7 @@ fn frame(flag: u8, message: &[u8]) -> Vec<u8> {
 }
 
 /// The frames of a gRPC-Web body: (flag, payload).
-fn frames(mut body: &[u8]) -> Vec<(u8, Vec<u8>)> {
+pub(crate) fn frames(mut body: &[u8]) -> Vec<(u8, Vec<u8>)> {
     let mut out = Vec::new();
     while !body.is_empty() {
         assert!(body.len() >= 5, "a frame header: {body:?}");
@@ -110,7 +142,15 @@ async fn exports_download_as_files_and_event_streams_end_after_the_task(backend:
     assert!(missing.text().await.expect("a page").contains("not found"));
     let nowhere = client.get(format!("{}/no/such/page", app.address)).send().await.expect("an answer");
     assert_eq!(nowhere.status(), 404);
-    let conflict = client.post(format!("{}/tasks/{}/stop", app.address, task.id)).send().await.expect("an answer");
+    let session = Session::open(&client, &app.address, "/").await;
+    let conflict = client
+        .post(format!("{}/tasks/{}/stop", app.address, task.id))
+        .header("cookie", &session.cookie)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!("csrf={}", session.csrf))
+        .send()
+        .await
+        .expect("an answer");
     assert_eq!(conflict.status(), 409, "a finished task cannot be stopped");
     assert!(conflict.text().await.expect("a page").contains("already ended"));
     app.stop().await;
@@ -169,11 +209,20 @@ async fn actions_sent_from_another_sites_page_are_refused_and_leave_the_task_alo
     let kinds: Vec<_> = app.client.task_events(&task.id).await.expect("events").iter().map(|e| e.kind()).collect();
     assert_eq!(kinds, [pb::TaskEventKind::Created, pb::TaskEventKind::Started], "no stop was requested");
 
+    // Without the CSRF token of a page of its own, it is refused too.
+    let session = Session::open(&client, &app.address, "/").await;
+    let forged = client.post(&stop).header("cookie", &session.cookie).body("csrf=forged").send().await;
+    assert_eq!(forged.expect("an answer").status(), 403);
+    assert_eq!(app.client.get_task(&task.id).await.expect("get").status(), TaskStatus::Running);
+
     // The same stop from the dashboard's own page goes through.
     let own = client
         .post(&stop)
         .header("origin", &app.address)
         .header("sec-fetch-site", "same-origin")
+        .header("cookie", &session.cookie)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!("csrf={}", session.csrf))
         .send()
         .await
         .expect("an answer");

@@ -1,0 +1,3 @@
+
+bovin
+porcin
