@@ -187,8 +187,8 @@ struct State {
     /// Whether a search's `dateFilter[]` window is applied, as the real
     /// sites do (undated cards stay), or ignored, as a site may.
     date_filter: std::sync::atomic::AtomicBool,
-    /// Connections whose client has not closed them yet.
-    open_connections: std::sync::atomic::AtomicUsize,
+    /// Connections held by a request that is never answered in full.
+    stuck_connections: std::sync::atomic::AtomicUsize,
     /// Whether connections stay open for more requests, as most sites do.
     keep_alive: std::sync::atomic::AtomicBool,
 }
@@ -227,7 +227,7 @@ impl FixtureSite {
             default_gate: Mutex::new(None),
             traffic: Mutex::new(Traffic::default()),
             date_filter: std::sync::atomic::AtomicBool::new(true),
-            open_connections: std::sync::atomic::AtomicUsize::new(0),
+            stuck_connections: std::sync::atomic::AtomicUsize::new(0),
             keep_alive: std::sync::atomic::AtomicBool::new(false),
         });
         let listener = TcpListener::bind(address).await.expect("bind the fixture site");
@@ -318,10 +318,10 @@ impl FixtureSite {
         self.state.keep_alive.store(keep, std::sync::atomic::Ordering::SeqCst);
     }
 
-    /// Connections open now (a client that never closes a hanging one
-    /// keeps it here).
-    pub fn open_connections(&self) -> usize {
-        self.state.open_connections.load(std::sync::atomic::Ordering::SeqCst)
+    /// Connections held by a request never answered in full (hanging, or
+    /// stalled mid-body) that the client has not closed.
+    pub fn stuck_connections(&self) -> usize {
+        self.state.stuck_connections.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// Every request received so far.
@@ -354,18 +354,7 @@ impl Drop for InFlight {
     }
 }
 
-/// Counts a connection as open for as long as it is served.
-struct Open(Arc<State>);
-
-impl Drop for Open {
-    fn drop(&mut self) {
-        self.0.open_connections.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
-    }
-}
-
 async fn serve_connection(state: Arc<State>, stream: TcpStream) {
-    state.open_connections.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-    let _open = Open(state.clone());
     let (read, mut write) = stream.into_split();
     let mut reader = BufReader::new(read);
     // One request per connection (every answer says `Connection: close`),
@@ -439,8 +428,7 @@ async fn serve_request(state: &Arc<State>, reader: &mut Reader, write: &mut Writ
     let bytes = match fault {
         Some(Fault::Hang) => {
             // Never answers; the connection ends only when the client closes it.
-            let mut byte = [0u8; 1];
-            while matches!(tokio::io::AsyncReadExt::read(reader, &mut byte).await, Ok(n) if n > 0) {}
+            wait_for_the_client_to_close(state, reader).await;
             return false;
         }
         Some(Fault::Reset { .. }) => return false,
@@ -451,8 +439,7 @@ async fn serve_request(state: &Arc<State>, reader: &mut Reader, write: &mut Writ
             if write.write_all(head.as_bytes()).await.is_err() {
                 return false;
             }
-            let mut byte = [0u8; 1];
-            while matches!(tokio::io::AsyncReadExt::read(reader, &mut byte).await, Ok(n) if n > 0) {}
+            wait_for_the_client_to_close(state, reader).await;
             return false;
         }
         Some(Fault::Status { status, retry_after, .. }) => {
@@ -519,6 +506,15 @@ async fn serve_request(state: &Arc<State>, reader: &mut Reader, write: &mut Writ
     let _ = write.write_all(&bytes).await;
     let _ = write.shutdown().await;
     false
+}
+
+/// Holds a connection whose request is never answered in full, counted as
+/// stuck, until the client closes it.
+async fn wait_for_the_client_to_close(state: &State, reader: &mut Reader) {
+    state.stuck_connections.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    let mut byte = [0u8; 1];
+    while matches!(tokio::io::AsyncReadExt::read(reader, &mut byte).await, Ok(n) if n > 0) {}
+    state.stuck_connections.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
 }
 
 /// The same answer, saying the connection stays open.
