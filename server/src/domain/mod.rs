@@ -11,12 +11,14 @@ pub mod operation;
 pub mod paging;
 pub mod progress;
 pub mod query;
+pub mod schedule;
 pub mod spec;
 pub mod status;
 pub mod summary;
 pub mod task;
 pub mod text;
 pub mod violations;
+pub mod watch;
 
 pub use document::{Card, Document};
 pub use event::{EventKind, TaskEvent};
@@ -27,8 +29,13 @@ pub use operation::{OperationOutcome, OperationResult};
 pub use paging::PageSize;
 pub use progress::Progress;
 pub use query::{DocumentQuery, ResultQuery, TaskQuery, TextQuery};
+pub use schedule::{Firing, RawSchedule, Schedule};
 pub use spec::{ExportFormat, ExportSpec, RawTaskSpec, TaskSpec};
 pub use status::TaskStatus;
 pub use summary::{TaskSummary, Totals};
 pub use task::{Counters, Task};
 pub use violations::{FieldViolation, Violations};
+pub use watch::{
+    Channel, Notification, RawWatch, RunId, TaskTemplate, Watch, WatchEvent, WatchEventKind, WatchId, WatchRun, WatchSpec,
+    Webhook,
+};

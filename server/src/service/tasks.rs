@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use chrono::Utc;
 
-use crate::domain::{Progress, RawTaskSpec, Task, TaskId, TaskSpec, TaskSummary};
+use crate::domain::{Progress, RawTaskSpec, Task, TaskId, TaskSpec, TaskSummary, WatchId};
 use crate::service::progress::wait_terminal;
 use crate::service::{Page, Purge, ServiceError, TaskDetails, TaskListing, TaskService, page_token};
 use crate::store::{Change, NewTask, Notice, StopOutcome, TaskSearch};
@@ -17,10 +17,21 @@ pub const STOP_WAIT: Duration = Duration::from_secs(10);
 impl TaskService {
     /// Validates and queues a task; a known request id returns its task.
     pub async fn start_task(&self, raw: RawTaskSpec) -> Result<Task, ServiceError> {
+        self.start(raw, None).await
+    }
+
+    /// Starts a run of a watch: a task like any other (the same checks),
+    /// linked to its watch.
+    pub async fn start_watch_run(&self, raw: RawTaskSpec, watch: WatchId) -> Result<Task, ServiceError> {
+        self.start(raw, Some(watch)).await
+    }
+
+    async fn start(&self, raw: RawTaskSpec, watch: Option<WatchId>) -> Result<Task, ServiceError> {
         let spec = TaskSpec::parse(raw, &self.catalog)?;
         let id = TaskId::new();
         let search_text = self.search_text(id, &spec);
-        let (task, created) = self.store.insert_task(NewTask { id, spec, search_text, now: Utc::now() }).await?;
+        let (task, created) =
+            self.store.insert_task(NewTask { id, spec, search_text, now: Utc::now(), watch }).await?;
         if created {
             tracing::info!(task = %task.id, operations = task.counters.total_operations, "task queued");
             self.runner.wake();
