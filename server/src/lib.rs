@@ -7,17 +7,18 @@
 //! rest only through `service`:
 //!
 //! ```text
-//! app     ──▶ config, grpc, web, service, runner, scrape, store, catalog
-//! grpc    ──▶ service, catalog, domain
-//! web     ──▶ service, catalog, domain
-//! service ──▶ runner, export, store, catalog, domain
-//! runner  ──▶ scrape, export, store, catalog, domain
-//! export  ──▶ store, catalog, domain
-//! store   ──▶ domain
-//! scrape  ──▶ domain
-//! catalog ──▶ domain
-//! config  ──▶ the configuration types of runner, scrape and store
-//! domain  ──▶ nothing
+//! app       ──▶ config, grpc, web, scheduler, service, runner, scrape, store, catalog
+//! grpc      ──▶ service, catalog, domain
+//! web       ──▶ service, catalog, domain
+//! scheduler ──▶ service, catalog, domain
+//! service   ──▶ runner, export, store, catalog, domain
+//! runner    ──▶ scrape, export, store, catalog, domain
+//! export    ──▶ store, catalog, domain
+//! store     ──▶ domain
+//! scrape    ──▶ domain
+//! catalog   ──▶ domain
+//! config    ──▶ the configuration types of runner, scheduler, scrape and store
+//! domain    ──▶ nothing
 //! ```
 //!
 //! - [`domain`]: what a task is — ids, statuses and the lifecycle's moves,
@@ -33,8 +34,11 @@
 //! - [`export`]: a task's results as JSON, CSV or text, read from the store.
 //! - [`runner`]: workers that claim tasks, run their searches with the
 //!   engine and record them in the store.
-//! - [`service`]: every rule of the task API, shared by every front end:
-//!   request checks, list plans, page tokens, summaries.
+//! - [`service`]: every rule of the task and watch APIs, shared by every
+//!   front end: request checks, list plans, page tokens, summaries, and the
+//!   runs of watches (firing due times, counting news) at a given time.
+//! - [`scheduler`]: the loop that drives the watches on a clock — due
+//!   times, ended runs, notifications (webhook, email) with retries.
 //! - [`grpc`]: the tonic services, reflection and health: wire values in,
 //!   service calls, wire values out.
 //! - [`web`]: the dashboard, served beside the gRPC and gRPC-Web API, over
@@ -48,6 +52,7 @@ pub mod domain;
 pub mod export;
 pub mod grpc;
 pub mod runner;
+pub mod scheduler;
 pub mod scrape;
 pub mod service;
 pub mod store;

@@ -400,3 +400,11 @@ impl Store {
         rows.into_iter().map(|(run, status)| watch_rows::watch_run(run, status)).collect()
     }
 }
+
+impl Store {
+    /// One run, with its task's status.
+    pub async fn watch_run(&self, id: RunId) -> Result<Option<WatchRun>, StoreError> {
+        let found = self.runs_with_status(&[id.to_string()]).await?;
+        found.into_iter().next().map(|(run, status)| watch_rows::watch_run(run, status)).transpose()
+    }
+}
