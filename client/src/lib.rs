@@ -3,6 +3,7 @@
 pub mod cli;
 mod pages;
 mod retry;
+mod watches;
 
 use std::time::Duration;
 
@@ -14,6 +15,7 @@ pub use retry::{RECONNECT_WINDOW, is_transient};
 pub use scrape_api::pb;
 use scrape_api::pb::catalog_service_client::CatalogServiceClient;
 use scrape_api::pb::task_service_client::TaskServiceClient;
+use scrape_api::pb::watch_service_client::WatchServiceClient;
 
 use crate::pages::every_page;
 use crate::retry::Backoff;
@@ -35,11 +37,12 @@ pub enum ClientError {
     Output(#[source] std::io::Error),
 }
 
-/// A connection to a scrape-tasks server: both services over one channel.
+/// A connection to a scrape-tasks server: every service over one channel.
 #[derive(Debug, Clone)]
 pub struct Client {
     tasks: TaskServiceClient<Channel>,
     catalog: CatalogServiceClient<Channel>,
+    watches: WatchServiceClient<Channel>,
     health: tonic_health::pb::health_client::HealthClient<Channel>,
 }
 
@@ -59,6 +62,7 @@ impl Client {
         Client {
             tasks: TaskServiceClient::new(channel.clone()),
             catalog: CatalogServiceClient::new(channel.clone()),
+            watches: WatchServiceClient::new(channel.clone()),
             health: tonic_health::pb::health_client::HealthClient::new(channel),
         }
     }
@@ -71,6 +75,11 @@ impl Client {
     /// The generated catalog client.
     pub fn catalog(&self) -> CatalogServiceClient<Channel> {
         self.catalog.clone()
+    }
+
+    /// The generated watch client.
+    pub fn watches(&self) -> WatchServiceClient<Channel> {
+        self.watches.clone()
     }
 
     pub async fn start_task(&self, request: pb::StartTaskRequest) -> Result<pb::Task, Status> {

@@ -14,10 +14,11 @@ use tonic_health::server::HealthReporter;
 use crate::ServeError;
 use crate::catalog::Catalog;
 use crate::config::Config;
-use crate::grpc::{self, CatalogApi, TaskApi};
+use crate::grpc::{self, CatalogApi, TaskApi, WatchApi};
 use crate::runner::{ProgressHub, Runner};
+use crate::scheduler::{Scheduler, SystemClock};
 use crate::scrape::{Fetcher, Limits, Profiles, Scraper, SiteBase};
-use crate::service::TaskService;
+use crate::service::{TaskService, WatchService};
 use crate::store::{DatabaseUrl, Store};
 use crate::web;
 
@@ -29,6 +30,7 @@ pub struct App {
     database: DatabaseUrl,
     store: Store,
     runner: Runner,
+    scheduler: Scheduler,
     routes: Routes,
     health: HealthReporter,
     /// Ends open streams (progress, dashboard events) on shutdown.
@@ -69,21 +71,28 @@ impl App {
         let hub = Arc::new(ProgressHub::new());
         let runner = Runner::new(store.clone(), scraper, catalog.clone(), hub.clone(), config.runner());
         let service = TaskService::new(store.clone(), catalog.clone(), hub, runner.clone());
+        let watches = WatchService::new(store.clone(), service.clone(), config.smtp_url.is_some());
+        let scheduler = Scheduler::new(watches.clone(), Arc::new(SystemClock), config.scheduler())
+            .map_err(|e| ServeError::Config(e.to_string()))?;
         let streams = CancellationToken::new();
-        let dashboard = web::Dashboard::new(service.clone(), streams.clone());
-        let (routes, health) = grpc::routes(TaskApi::new(service, streams.clone()), CatalogApi::new(catalog))
-            .await
-            .map_err(|e| ServeError::Config(format!("reflection: {e}")))?;
+        let dashboard = web::Dashboard::new(service.clone(), watches.clone(), streams.clone());
+        let (routes, health) = grpc::routes(
+            TaskApi::new(service, streams.clone()),
+            CatalogApi::new(catalog),
+            WatchApi::new(watches, streams.clone()),
+        )
+        .await
+        .map_err(|e| ServeError::Config(format!("reflection: {e}")))?;
         // One address for gRPC (HTTP/2), gRPC-Web and the dashboard (HTTP/1.1).
         let routes = web::beside(routes, dashboard);
-        Ok(App { config, database, store, runner, routes, health, streams })
+        Ok(App { config, database, store, runner, scheduler, routes, health, streams })
     }
 
     /// Serves on `listener` until `shutdown` completes; then stops
     /// accepting, turns health NOT_SERVING, ends open streams, and hands
     /// running tasks back for resumption within the grace period.
     pub async fn serve(self, listener: TcpListener, shutdown: impl Future<Output = ()>) -> Result<(), ServeError> {
-        let App { config, database, store, runner, routes, health, streams } = self;
+        let App { config, database, store, runner, scheduler, routes, health, streams } = self;
         let address = listener.local_addr().map_err(|e| ServeError::Config(format!("listener: {e}")))?;
         // Replicas sharing PostgreSQL hear each other's stops and progress.
         if let DatabaseUrl::Postgres(url) = &database
@@ -97,6 +106,8 @@ impl App {
             });
         }
         let workers = runner.start();
+        let stop_scheduling = CancellationToken::new();
+        let scheduling = scheduler.start(stop_scheduling.clone());
         let stop_serving = CancellationToken::new();
         let server =
             tonic::transport::Server::builder().accept_http1(true).add_routes(routes).serve_with_incoming_shutdown(
@@ -118,6 +129,9 @@ impl App {
         grpc::set_not_serving(&health).await;
         streams.cancel();
         stop_serving.cancel();
+        // No run fires during the shutdown; a due time that comes meanwhile
+        // fires at the next start (or on another replica).
+        stop_scheduling.cancel();
         // Connections drain while running tasks are handed back; then a client
         // that keeps a stream open (a health watch) has one more second.
         let handed_back = CancellationToken::new();
@@ -133,6 +147,9 @@ impl App {
             },
             async {
                 runner.shutdown(workers).await;
+                if let Err(e) = scheduling.await {
+                    tracing::warn!(error = %e, "the scheduler ended abnormally");
+                }
                 handed_back.cancel();
             }
         );

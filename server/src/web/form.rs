@@ -18,9 +18,9 @@ use crate::web::{PageError, Shared, layout};
 
 /// What the person typed, to show again, and the messages per field.
 #[derive(Debug, Default)]
-struct Filled {
-    params: Params,
-    errors: BTreeMap<&'static str, Vec<String>>,
+pub(super) struct Filled {
+    pub(super) params: Params,
+    pub(super) errors: BTreeMap<&'static str, Vec<String>>,
 }
 
 /// `GET /tasks/new`: an empty form.
@@ -185,12 +185,12 @@ fn render(catalog: &Catalog, filled: &Filled) -> Markup {
     layout::page("New task", body)
 }
 
-fn invalid(filled: &Filled, name: &str) -> Option<&'static str> {
+pub(super) fn invalid(filled: &Filled, name: &str) -> Option<&'static str> {
     filled.errors.contains_key(name).then_some("true")
 }
 
 /// A labelled control with its help text and, when invalid, its messages.
-fn field(filled: &Filled, name: &str, label: &str, help: &str, control: Markup) -> Markup {
+pub(super) fn field(filled: &Filled, name: &str, label: &str, help: &str, control: Markup) -> Markup {
     let errors = filled.errors.get(name);
     html! {
         div.field.invalid[errors.is_some()] {

@@ -29,6 +29,7 @@ pub fn page(title: &str, main: Markup) -> Markup {
                     nav aria-label="Main" {
                         ul {
                             li { a href="/" { "Tasks" } }
+                            li { a href="/watches" { "Watches" } }
                             li { a.button href="/tasks/new" { "New task" } }
                         }
                     }

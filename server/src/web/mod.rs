@@ -4,13 +4,15 @@
 //!
 //! Every page works without JavaScript (forms post, then redirect); the small
 //! embedded script adds live updates and confirmation dialogs. Every action
-//! goes through [`TaskService`], so the dashboard follows the API's rules.
+//! goes through [`TaskService`] or [`WatchService`], so the dashboard follows
+//! the API's rules. Each watch's news are also an Atom feed.
 
 mod actions;
 mod assets;
 mod detail;
 mod errors;
 mod export;
+mod feed;
 mod form;
 mod format;
 mod layout;
@@ -19,6 +21,8 @@ mod origin;
 mod params;
 mod results;
 mod sse;
+mod watch_form;
+mod watches;
 
 use std::sync::Arc;
 
@@ -32,7 +36,7 @@ use tonic::service::Routes;
 use tonic_web::{GrpcWebLayer, GrpcWebService};
 use tower::{Layer, ServiceExt};
 
-use crate::service::TaskService;
+use crate::service::{TaskService, WatchService};
 
 pub use errors::PageError;
 
@@ -41,13 +45,16 @@ pub use errors::PageError;
 #[derive(Debug, Clone)]
 pub struct Dashboard {
     service: TaskService,
+    /// The watch pages (`/watches…`) and their feeds.
+    watches: WatchService,
     shutdown: CancellationToken,
 }
 
 impl Dashboard {
-    /// The dashboard over `service`; its live streams end when `shutdown` is cancelled.
-    pub fn new(service: TaskService, shutdown: CancellationToken) -> Dashboard {
-        Dashboard { service, shutdown }
+    /// The dashboard over `service` and `watches`; its live streams end
+    /// when `shutdown` is cancelled.
+    pub fn new(service: TaskService, watches: WatchService, shutdown: CancellationToken) -> Dashboard {
+        Dashboard { service, watches, shutdown }
     }
 }
 
@@ -77,6 +84,15 @@ fn pages(state: Shared) -> Router {
         .route("/tasks/{id}/export", get(export::download))
         .route("/tasks/{id}/events", get(sse::task))
         .route("/events", get(sse::tasks))
+        .route("/watches", get(watches::list).post(watch_form::create))
+        .route("/watches/new", get(watch_form::new))
+        .route("/watches/{id}", get(watches::page).post(watch_form::update))
+        .route("/watches/{id}/edit", get(watch_form::edit))
+        .route("/watches/{id}/run", post(watches::run))
+        .route("/watches/{id}/pause", post(watches::pause))
+        .route("/watches/{id}/resume", post(watches::resume))
+        .route("/watches/{id}/delete", post(watches::delete))
+        .route("/watches/{id}/feed.atom", get(feed::atom))
         .route("/assets/{name}", get(assets::serve))
         .layer(axum::middleware::from_fn(origin::same_origin))
         .with_state(state)
