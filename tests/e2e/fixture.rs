@@ -145,7 +145,8 @@ struct Traffic {
 }
 
 struct State {
-    cards: HashMap<(String, String), Vec<FixtureCard>>,
+    /// Cards per (domain, keyword), newest first; tests may add some.
+    cards: Mutex<HashMap<(String, String), Vec<FixtureCard>>>,
     faults: Mutex<HashMap<String, Fault>>,
     /// The fault of every path without one of its own.
     default_fault: Mutex<Option<Fault>>,
@@ -176,7 +177,7 @@ impl FixtureSite {
             cards.insert(((*domain).to_owned(), (*keyword).to_owned()), generate(domain, keyword, *count));
         }
         let state = Arc::new(State {
-            cards,
+            cards: Mutex::new(cards),
             faults: Mutex::new(HashMap::new()),
             default_fault: Mutex::new(None),
             gates: Mutex::new(HashMap::new()),
@@ -205,7 +206,20 @@ impl FixtureSite {
 
     /// The cards served for a site and keyword, in page order.
     pub fn cards(&self, domain: &str, keyword: &str) -> Vec<FixtureCard> {
-        self.state.cards.get(&(domain.to_owned(), keyword.to_owned())).cloned().unwrap_or_default()
+        self.state.cards.lock().expect("cards").get(&(domain.to_owned(), keyword.to_owned())).cloned().unwrap_or_default()
+    }
+
+    /// Publishes `n` more cards for a site and keyword, first in the results
+    /// as the newest are on the real sites; returns them. They are new
+    /// documents for a `bovin` search (the generator shares some cards of
+    /// other keywords with `bovin`).
+    pub fn add_cards(&self, domain: &str, keyword: &str, n: usize) -> Vec<FixtureCard> {
+        let mut all = self.state.cards.lock().expect("cards");
+        let cards = all.entry((domain.to_owned(), keyword.to_owned())).or_default();
+        let before = cards.len();
+        let added: Vec<FixtureCard> = generate(domain, keyword, before + n).split_off(before);
+        cards.splice(0..0, added.iter().cloned());
+        added
     }
 
     /// Pages a scraper fetches for a site and keyword: the pages with cards
@@ -326,7 +340,8 @@ async fn serve_connection(state: Arc<State>, stream: TcpStream) {
     let fault = take_fault(&state, &path);
     let page = || {
         let (domain, keyword, offset) = parse_path(&path)?;
-        let cards = state.cards.get(&(domain.clone(), keyword.clone())).map(Vec::as_slice).unwrap_or_default();
+        let all = state.cards.lock().expect("cards");
+        let cards = all.get(&(domain.clone(), keyword.clone())).map(Vec::as_slice).unwrap_or_default();
         let page: Vec<&FixtureCard> = cards.iter().skip(offset).take(PAGE_SIZE).collect();
         Some(render_page(&domain, &keyword, offset, cards.len(), &page))
     };

@@ -5,6 +5,7 @@
 
 mod fixture;
 mod helpers;
+mod watch_helpers;
 
 mod binary;
 mod catalog;
@@ -24,3 +25,4 @@ mod replicas;
 mod store_faults;
 mod streaming;
 mod validation;
+mod watches;
