@@ -25,6 +25,7 @@ mod replicas;
 mod store_faults;
 mod streaming;
 mod validation;
+mod watch_cli;
 mod watch_notifications;
 mod watch_pages;
 mod watch_replicas;
