@@ -47,7 +47,10 @@ impl Client {
         Ok(self.watches().run_watch_now(pb::RunWatchNowRequest { watch_id: watch_id.to_owned() }).await?.into_inner())
     }
 
-    pub async fn list_watch_news(&self, request: pb::ListWatchNewsRequest) -> Result<pb::ListWatchNewsResponse, Status> {
+    pub async fn list_watch_news(
+        &self,
+        request: pb::ListWatchNewsRequest,
+    ) -> Result<pb::ListWatchNewsResponse, Status> {
         Ok(self.watches().list_watch_news(request).await?.into_inner())
     }
 

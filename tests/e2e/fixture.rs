@@ -206,7 +206,13 @@ impl FixtureSite {
 
     /// The cards served for a site and keyword, in page order.
     pub fn cards(&self, domain: &str, keyword: &str) -> Vec<FixtureCard> {
-        self.state.cards.lock().expect("cards").get(&(domain.to_owned(), keyword.to_owned())).cloned().unwrap_or_default()
+        self.state
+            .cards
+            .lock()
+            .expect("cards")
+            .get(&(domain.to_owned(), keyword.to_owned()))
+            .cloned()
+            .unwrap_or_default()
     }
 
     /// Publishes `n` more cards for a site and keyword, first in the results

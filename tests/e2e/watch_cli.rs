@@ -10,7 +10,10 @@ use crate::fixture::{FixtureSite, SiteSpec, links};
 use crate::helpers::{Backend, TestApp, binary, on_both_backends};
 use crate::watch_helpers::{MORBIHAN, wait_watch};
 
-on_both_backends!(scrapectl_manages_watches_and_reads_their_news, scrapectl_watch_with_a_task_id_still_follows_the_task);
+on_both_backends!(
+    scrapectl_manages_watches_and_reads_their_news,
+    scrapectl_watch_with_a_task_id_still_follows_the_task
+);
 
 async fn scrapectl(app: &TestApp, args: &[&str]) -> Output {
     let mut command = tokio::process::Command::new(binary("scrapectl"));
@@ -23,7 +26,8 @@ async fn scrapectl(app: &TestApp, args: &[&str]) -> Output {
 
 fn json(output: &Output) -> Value {
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-    serde_json::from_slice(&output.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&output.stdout)))
+    serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&output.stdout)))
 }
 
 async fn scrapectl_manages_watches_and_reads_their_news(backend: Backend) {
@@ -32,7 +36,22 @@ async fn scrapectl_manages_watches_and_reads_their_news(backend: Backend) {
     let created = json(
         &scrapectl(
             &app,
-            &["-o", "json", "watch", "create", "--name", "Veille 56", "-k", "bovin", "-p", "Morbihan", "--cron", "0 7 * * MON-FRI", "--time-zone", "Europe/Paris"],
+            &[
+                "-o",
+                "json",
+                "watch",
+                "create",
+                "--name",
+                "Veille 56",
+                "-k",
+                "bovin",
+                "-p",
+                "Morbihan",
+                "--cron",
+                "0 7 * * MON-FRI",
+                "--time-zone",
+                "Europe/Paris",
+            ],
         )
         .await,
     );
@@ -41,14 +60,24 @@ async fn scrapectl_manages_watches_and_reads_their_news(backend: Backend) {
     assert_eq!(created["task"]["prefectures"], serde_json::json!(["56"]));
     assert!(created["next_run_at"].is_string());
 
-    let refused = scrapectl(&app, &["watch", "create", "--name", "x", "-k", "bovin", "--cron", "0 7 * *", "--time-zone", "Mars/Olympus"]).await;
+    let refused = scrapectl(
+        &app,
+        &["watch", "create", "--name", "x", "-k", "bovin", "--cron", "0 7 * *", "--time-zone", "Mars/Olympus"],
+    )
+    .await;
     assert_eq!(refused.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&refused.stderr);
-    assert!(stderr.contains("watch.schedule.cron.time_zone") && stderr.contains("watch.schedule.cron.expression"), "{stderr}");
+    assert!(
+        stderr.contains("watch.schedule.cron.time_zone") && stderr.contains("watch.schedule.cron.expression"),
+        "{stderr}"
+    );
 
     let table = scrapectl(&app, &["watch", "list"]).await;
     let text = String::from_utf8_lossy(&table.stdout);
-    assert!(text.contains(&id) && text.contains("Veille 56") && text.contains("0 7 * * MON-FRI (Europe/Paris)"), "{text}");
+    assert!(
+        text.contains(&id) && text.contains("Veille 56") && text.contains("0 7 * * MON-FRI (Europe/Paris)"),
+        "{text}"
+    );
 
     let run = json(&scrapectl(&app, &["-o", "json", "watch", "run", &id]).await);
     let task_id = run["id"].as_str().expect("the run's task").to_owned();
@@ -72,7 +101,8 @@ async fn scrapectl_manages_watches_and_reads_their_news(backend: Backend) {
     let resumed = json(&scrapectl(&app, &["-o", "json", "watch", "resume", &id]).await);
     assert_eq!(resumed["paused"], false);
     let events = json(&scrapectl(&app, &["-o", "json", "watch", "events", &id]).await);
-    let kinds: Vec<&str> = events.as_array().expect("events").iter().map(|e| e["kind"].as_str().expect("a kind")).collect();
+    let kinds: Vec<&str> =
+        events.as_array().expect("events").iter().map(|e| e["kind"].as_str().expect("a kind")).collect();
     assert_eq!(kinds, ["created", "run_started", "run_ended", "paused", "resumed"]);
 
     let deleted = scrapectl(&app, &["watch", "delete", &id]).await;

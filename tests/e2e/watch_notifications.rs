@@ -4,6 +4,7 @@
 //! run that found news, with the expected links.
 
 use std::collections::HashSet;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use hmac::{Hmac, KeyInit, Mac};
@@ -19,6 +20,7 @@ use crate::watch_helpers::{FINISTERE, MORBIHAN, interval, of_kind, run_and_wait,
 
 on_both_backends!(
     a_webhook_gets_the_runs_news_signed_and_again_after_answering_500,
+    a_notification_that_failed_before_a_restart_is_delivered_after_it,
     an_smtp_relay_gets_one_digest_per_run_that_found_news
 );
 
@@ -29,6 +31,8 @@ const SECRET: &str = "a-webhook-secret-of-some-length";
 struct Received {
     headers: Vec<(String, String)>,
     body: Vec<u8>,
+    /// What the receiver answered.
+    status: u16,
 }
 
 impl Received {
@@ -37,17 +41,19 @@ impl Received {
     }
 }
 
-/// A minimal HTTP/1.1 receiver: answers each request with the next status
-/// of `answers` (200 once they run out) and records it.
-async fn webhook_receiver(answers: Vec<u16>) -> (String, Arc<Mutex<Vec<Received>>>) {
+/// How the receiver answers its `n`-th request (from 0).
+type Answer = Arc<dyn Fn(usize) -> u16 + Send + Sync>;
+
+/// A minimal HTTP/1.1 receiver: answers each request with the status
+/// `answer` gives and records it.
+async fn webhook_receiver(answer: Answer) -> (String, Arc<Mutex<Vec<Received>>>) {
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let url = format!("http://{}/hooks/veille", listener.local_addr().expect("address"));
     let received = Arc::new(Mutex::new(Vec::new()));
-    let answers = Arc::new(Mutex::new(answers.into_iter()));
     let log = received.clone();
     tokio::spawn(async move {
         while let Ok((stream, _)) = listener.accept().await {
-            let (log, answers) = (log.clone(), answers.clone());
+            let (log, answer) = (log.clone(), answer.clone());
             tokio::spawn(async move {
                 let (read, mut write) = stream.into_split();
                 let mut reader = BufReader::new(read);
@@ -74,8 +80,12 @@ async fn webhook_receiver(answers: Vec<u16>) -> (String, Arc<Mutex<Vec<Received>
                 if reader.read_exact(&mut body).await.is_err() {
                     return;
                 }
-                let status = answers.lock().expect("answers").next().unwrap_or(200);
-                log.lock().expect("log").push(Received { headers, body });
+                let status = {
+                    let mut log = log.lock().expect("log");
+                    let status = answer(log.len());
+                    log.push(Received { headers, body, status });
+                    status
+                };
                 let reply = format!("HTTP/1.1 {status} Status\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
                 let _ = write.write_all(reply.as_bytes()).await;
                 let _ = write.shutdown().await;
@@ -94,7 +104,7 @@ fn signature(secret: &str, body: &[u8]) -> String {
 
 async fn a_webhook_gets_the_runs_news_signed_and_again_after_answering_500(backend: Backend) {
     let site = FixtureSite::start(SiteSpec { counts: vec![(FINISTERE, "bovin", 7), (MORBIHAN, "bovin", 12)] }).await;
-    let (url, received) = webhook_receiver(vec![500]).await;
+    let (url, received) = webhook_receiver(Arc::new(|n| if n == 0 { 500 } else { 200 })).await;
     let app = TestApp::spawn_tuned(&site, &backend, |config| config.notify_retry_base_ms = 100).await;
     let mut hooked = watch("Veille ICPE", &["29", "56"], &["bovin"], interval(86_400));
     hooked.webhook = Some(pb::Webhook { url: url.clone(), secret: SECRET.into() });
@@ -143,6 +153,40 @@ async fn a_webhook_gets_the_runs_news_signed_and_again_after_answering_500(backe
     let last_end = of_kind(&events, pb::WatchEventKind::RunEnded).into_iter().find(|e| e.task_id == quiet.id).cloned();
     assert_eq!(last_end.map(|e| e.new_documents), Some(0));
     assert_eq!(of_kind(&events, pb::WatchEventKind::NotificationSent).len(), 1);
+    app.stop().await;
+}
+
+async fn a_notification_that_failed_before_a_restart_is_delivered_after_it(backend: Backend) {
+    let site = FixtureSite::start(SiteSpec { counts: vec![(FINISTERE, "bovin", 7)] }).await;
+    let up = Arc::new(AtomicBool::new(false));
+    let flag = up.clone();
+    let (url, received) =
+        webhook_receiver(Arc::new(move |_| if flag.load(Ordering::SeqCst) { 200 } else { 503 })).await;
+    let app = TestApp::spawn_tuned(&site, &backend, |config| config.notify_retry_base_ms = 200).await;
+    let mut hooked = watch("Veille", &["29"], &["bovin"], interval(86_400));
+    hooked.webhook = Some(pb::Webhook { url, secret: SECRET.into() });
+    let created = app.client.create_watch(hooked).await.expect("created");
+    run_and_wait(&app.client, &created.id).await;
+    wait_events(&app.client, &created.id, "a failed attempt", |events| {
+        !of_kind(events, pb::WatchEventKind::NotificationFailed).is_empty()
+    })
+    .await;
+
+    // The queue is in the database: the next server goes on with it, and
+    // the receiver accepts only from then on.
+    let app = app.restart().await;
+    up.store(true, Ordering::SeqCst);
+    let events = wait_events(&app.client, &created.id, "delivered after the restart", |events| {
+        !of_kind(events, pb::WatchEventKind::NotificationSent).is_empty()
+    })
+    .await;
+    assert_eq!(of_kind(&events, pb::WatchEventKind::NotificationSent).len(), 1);
+    assert!(of_kind(&events, pb::WatchEventKind::NotificationAbandoned).is_empty());
+    let received = received.lock().expect("log").clone();
+    let accepted: Vec<&Received> = received.iter().filter(|r| r.status == 200).collect();
+    assert_eq!(accepted.len(), 1, "delivered once");
+    assert!(received.len() >= 2, "attempts before the restart, then the delivery");
+    assert!(received.iter().all(|r| r.body == accepted[0].body), "the same notification each time");
     app.stop().await;
 }
 

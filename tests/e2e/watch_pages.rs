@@ -37,7 +37,8 @@ async fn feed(app: &TestApp, id: &str) -> feed_rs::model::Feed {
 async fn the_atom_feed_lists_the_news_with_stable_entry_ids(backend: Backend) {
     let site = FixtureSite::start(SiteSpec { counts: vec![(MORBIHAN, "bovin", 5)] }).await;
     let app = TestApp::spawn_on(&site, &backend).await;
-    let created = app.client.create_watch(watch("Bovins & co", &["56"], &["bovin"], interval(86_400))).await.expect("created");
+    let created =
+        app.client.create_watch(watch("Bovins & co", &["56"], &["bovin"], interval(86_400))).await.expect("created");
     run_and_wait(&app.client, &created.id).await;
 
     let first = feed(&app, &created.id).await;
@@ -74,7 +75,8 @@ async fn the_atom_feed_lists_the_news_with_stable_entry_ids(backend: Backend) {
     }
     assert!(second.updated >= first.updated);
 
-    let missing = http().get(format!("{}/watches/0192e3c4-5b6a-7c8d-9e0f-1a2b3c4d5e6f/feed.atom", app.address)).send().await;
+    let missing =
+        http().get(format!("{}/watches/0192e3c4-5b6a-7c8d-9e0f-1a2b3c4d5e6f/feed.atom", app.address)).send().await;
     assert_eq!(missing.expect("an answer").status(), 404);
     app.stop().await;
 }
@@ -118,7 +120,13 @@ async fn the_watch_form_shows_each_problem_next_to_its_field_and_creates_a_valid
     assert!(field_error(&page, "webhook_secret").contains("at least 16 characters"));
     assert!(field_error(&page, "name").is_empty());
     assert!(page.contains("value=\"0 7 * *\""), "what was typed is shown again");
-    let zero = [("name", "Veille"), ("keywords", "bovin"), ("schedule", "interval"), ("interval", "0"), ("interval_unit", "seconds")];
+    let zero = [
+        ("name", "Veille"),
+        ("keywords", "bovin"),
+        ("schedule", "interval"),
+        ("interval", "0"),
+        ("interval_unit", "seconds"),
+    ];
     let page = post_form(&app, "/watches", &zero).await.text().await.expect("the form again");
     assert!(field_error(&page, "interval").contains("at least 1 second"));
     assert!(app.client.list_watches(10, "").await.expect("list").watches.is_empty(), "nothing was created");
@@ -140,9 +148,15 @@ async fn the_watch_form_shows_each_problem_next_to_its_field_and_creates_a_valid
     let id = location.strip_prefix("/watches/").expect("the watch's page").to_owned();
     let created = app.client.get_watch(&id).await.expect("created");
     assert_eq!(created.name, "Veille Morbihan");
-    assert_eq!(created.task.as_ref().map(|t| (t.keywords.clone(), t.days_limit)), Some((vec!["bovin".into(), "porcin".into()], 2)));
+    assert_eq!(
+        created.task.as_ref().map(|t| (t.keywords.clone(), t.days_limit)),
+        Some((vec!["bovin".into(), "porcin".into()], 2))
+    );
     let expected = pb::Schedule {
-        kind: Some(pb::schedule::Kind::Cron(pb::CronSchedule { expression: "10 11 * * *".into(), time_zone: "Europe/Paris".into() })),
+        kind: Some(pb::schedule::Kind::Cron(pb::CronSchedule {
+            expression: "10 11 * * *".into(),
+            time_zone: "Europe/Paris".into(),
+        })),
     };
     assert_eq!(created.schedule, Some(expected));
 
@@ -172,8 +186,10 @@ async fn the_watch_form_shows_each_problem_next_to_its_field_and_creates_a_valid
 async fn the_watch_pages_show_the_next_run_the_runs_and_their_news(backend: Backend) {
     let site = FixtureSite::start(SiteSpec { counts: vec![(MORBIHAN, "bovin", 3)] }).await;
     let app = TestApp::spawn_on(&site, &backend).await;
-    let created = app.client.create_watch(watch("Veille ICPE", &["56"], &["bovin"], interval(3600))).await.expect("created");
-    let list = http().get(format!("{}/watches", app.address)).send().await.expect("the list").text().await.expect("a page");
+    let created =
+        app.client.create_watch(watch("Veille ICPE", &["56"], &["bovin"], interval(3600))).await.expect("created");
+    let list =
+        http().get(format!("{}/watches", app.address)).send().await.expect("the list").text().await.expect("a page");
     assert!(list.contains("Veille ICPE") && list.contains(&format!("/watches/{}", created.id)));
     assert!(list.contains("every 1h"), "the schedule");
     assert!(list.contains("<time"), "the next run");
@@ -193,7 +209,8 @@ async fn the_watch_pages_show_the_next_run_the_runs_and_their_news(backend: Back
         assert!(page.contains(&card.link.replace('&', "&amp;")), "{} is listed", card.link);
     }
     assert!(page.contains(&format!("/watches/{}/feed.atom", created.id)));
-    let list = http().get(format!("{}/watches", app.address)).send().await.expect("the list").text().await.expect("a page");
+    let list =
+        http().get(format!("{}/watches", app.address)).send().await.expect("the list").text().await.expect("a page");
     assert!(list.contains("3 new"), "the last news");
 
     assert_eq!(post_form(&app, &format!("/watches/{}/pause", created.id), &[]).await.status(), 303);
@@ -201,6 +218,9 @@ async fn the_watch_pages_show_the_next_run_the_runs_and_their_news(backend: Back
     let page = http().get(format!("{}/watches/{}", app.address, created.id)).send().await.expect("the page");
     assert!(page.text().await.expect("a page").contains("Resume"));
     assert_eq!(post_form(&app, &format!("/watches/{}/delete", created.id), &[]).await.status(), 303);
-    assert_eq!(http().get(format!("{}/watches/{}", app.address, created.id)).send().await.expect("an answer").status(), 404);
+    assert_eq!(
+        http().get(format!("{}/watches/{}", app.address, created.id)).send().await.expect("an answer").status(),
+        404
+    );
     app.stop().await;
 }

@@ -12,9 +12,7 @@ use tonic::Code;
 
 use crate::fixture::{FixtureSite, SiteSpec, links};
 use crate::helpers::{Backend, DEADLINE, TestApp, bad_fields, code, on_both_backends};
-use crate::watch_helpers::{
-    FINISTERE, MORBIHAN, cron, interval, news_of, of_kind, run_and_wait, wait_events, watch,
-};
+use crate::watch_helpers::{FINISTERE, MORBIHAN, cron, interval, news_of, of_kind, run_and_wait, wait_events, watch};
 
 on_both_backends!(
     a_second_run_reports_exactly_the_cards_published_since_the_first,
@@ -33,11 +31,13 @@ fn spec() -> SiteSpec {
 async fn a_second_run_reports_exactly_the_cards_published_since_the_first(backend: Backend) {
     let site = FixtureSite::start(spec()).await;
     let app = TestApp::spawn_on(&site, &backend).await;
-    let created = app.client.create_watch(watch("ICPE", &["56", "29"], &["bovin"], interval(86_400))).await.expect("created");
+    let created =
+        app.client.create_watch(watch("ICPE", &["56", "29"], &["bovin"], interval(86_400))).await.expect("created");
 
     let (first, after_first) = run_and_wait(&app.client, &created.id).await;
     let everything = links(site.cards(MORBIHAN, "bovin").iter().chain(&site.cards(FINISTERE, "bovin")));
-    let first_news: HashSet<String> = news_of(&app.client, &created.id, &first.id).await.into_iter().map(|d| d.link).collect();
+    let first_news: HashSet<String> =
+        news_of(&app.client, &created.id, &first.id).await.into_iter().map(|d| d.link).collect();
     assert_eq!(first_news, everything, "the first run's news are everything it found");
     assert_eq!(after_first.last_run.as_ref().map(|r| r.new_documents), Some(everything.len() as u64));
 
@@ -50,7 +50,10 @@ async fn a_second_run_reports_exactly_the_cards_published_since_the_first(backen
     let run = after_second.last_run.expect("a last run");
     assert_eq!((run.status(), run.new_documents), (TaskStatus::Succeeded, 3));
     for d in &second_news {
-        assert_eq!((d.prefecture_code.as_str(), d.keyword.as_str(), d.prefecture_name.as_str()), ("56", "bovin", "Morbihan"));
+        assert_eq!(
+            (d.prefecture_code.as_str(), d.keyword.as_str(), d.prefecture_name.as_str()),
+            ("56", "bovin", "Morbihan")
+        );
         let card = published.iter().find(|c| c.link == d.link).expect("a published card");
         assert_eq!(d.title, card.title);
     }
@@ -80,7 +83,12 @@ async fn a_second_run_reports_exactly_the_cards_published_since_the_first(backen
     let since = all[0].first_seen_at;
     let recent = app
         .client
-        .all_watch_news(pb::ListWatchNewsRequest { watch_id: created.id.clone(), since, page_size: 50, ..Default::default() })
+        .all_watch_news(pb::ListWatchNewsRequest {
+            watch_id: created.id.clone(),
+            since,
+            page_size: 50,
+            ..Default::default()
+        })
         .await
         .expect("news since");
     assert_eq!(recent.len(), 3, "since the second run: its news only");
@@ -118,7 +126,8 @@ async fn pausing_stops_future_runs_but_not_the_run_in_flight(backend: Backend) {
     let site = FixtureSite::start(spec()).await;
     let held = site.hold(&FixtureSite::page_path(FINISTERE, "bovin", 1));
     let app = TestApp::spawn_on(&site, &backend).await;
-    let created = app.client.create_watch(watch("Every second", &["29"], &["bovin"], interval(1))).await.expect("created");
+    let created =
+        app.client.create_watch(watch("Every second", &["29"], &["bovin"], interval(1))).await.expect("created");
     // Its first run is in flight, held on its first page.
     held.wait_until_reached(1).await;
     let paused = app.client.pause_watch(&created.id).await.expect("paused");
@@ -180,7 +189,8 @@ impl Seconds for prost_types::Timestamp {
 async fn deleting_a_watch_keeps_the_tasks_of_its_runs(backend: Backend) {
     let site = FixtureSite::start(spec()).await;
     let app = TestApp::spawn_on(&site, &backend).await;
-    let created = app.client.create_watch(watch("Short-lived", &["56"], &["ovin"], interval(86_400))).await.expect("created");
+    let created =
+        app.client.create_watch(watch("Short-lived", &["56"], &["ovin"], interval(86_400))).await.expect("created");
     let (run, _) = run_and_wait(&app.client, &created.id).await;
     app.client.delete_watch(&created.id).await.expect("deleted");
     assert_eq!(code(app.client.get_watch(&created.id).await), Code::NotFound);
@@ -221,9 +231,15 @@ async fn invalid_watches_are_refused_naming_each_field(backend: Backend) {
     let short = pb::Schedule {
         kind: Some(pb::schedule::Kind::Interval(prost_types::Duration { seconds: 0, nanos: 500_000_000 })),
     };
-    assert_eq!(bad_fields(client.create_watch(watch("n", &["56"], &["bovin"], short)).await), ["watch.schedule.interval"]);
+    assert_eq!(
+        bad_fields(client.create_watch(watch("n", &["56"], &["bovin"], short)).await),
+        ["watch.schedule.interval"]
+    );
     let negative = interval(-5);
-    assert_eq!(bad_fields(client.create_watch(watch("n", &["56"], &["bovin"], negative)).await), ["watch.schedule.interval"]);
+    assert_eq!(
+        bad_fields(client.create_watch(watch("n", &["56"], &["bovin"], negative)).await),
+        ["watch.schedule.interval"]
+    );
     let no_schedule = pb::Watch { schedule: None, ..watch("n", &["56"], &["bovin"], interval(60)) };
     assert_eq!(bad_fields(client.create_watch(no_schedule).await), ["watch.schedule"]);
     let mut with_request_id = watch("n", &["56"], &["bovin"], interval(60));
@@ -237,10 +253,16 @@ async fn invalid_watches_are_refused_naming_each_field(backend: Backend) {
     assert_eq!(code(client.pause_watch(unknown).await), Code::NotFound);
     assert_eq!(code(client.resume_watch(unknown).await), Code::NotFound);
     assert_eq!(code(client.run_watch_now(unknown).await), Code::NotFound);
-    let news = client.list_watch_news(pb::ListWatchNewsRequest { watch_id: unknown.into(), ..Default::default() }).await;
+    let news =
+        client.list_watch_news(pb::ListWatchNewsRequest { watch_id: unknown.into(), ..Default::default() }).await;
     assert_eq!(code(news), Code::NotFound);
     assert_eq!(bad_fields(client.get_watch("not-an-id").await), ["watch_id"]);
-    let bad_page = pb::ListWatchNewsRequest { watch_id: unknown.into(), page_token: "garbage".into(), page_size: -1, ..Default::default() };
+    let bad_page = pb::ListWatchNewsRequest {
+        watch_id: unknown.into(),
+        page_token: "garbage".into(),
+        page_size: -1,
+        ..Default::default()
+    };
     assert_eq!(bad_fields(client.list_watch_news(bad_page).await), ["page_size", "page_token"]);
     let bad_filter = pb::ListTasksRequest { watch_id: "nope".into(), ..Default::default() };
     assert_eq!(bad_fields(client.list_tasks(bad_filter).await), ["watch_id"]);
@@ -274,7 +296,10 @@ async fn an_update_replaces_only_the_fields_its_mask_names(backend: Backend) {
     let cleared = app.client.update_watch(&created.id, pb::Watch::default(), &["webhook"]).await.expect("no webhook");
     assert!(cleared.webhook.is_none());
     let invalid = pb::Watch { schedule: Some(cron("every day", "")), ..Default::default() };
-    assert_eq!(bad_fields(app.client.update_watch(&created.id, invalid, &["schedule"]).await), ["watch.schedule.cron.expression"]);
+    assert_eq!(
+        bad_fields(app.client.update_watch(&created.id, invalid, &["schedule"]).await),
+        ["watch.schedule.cron.expression"]
+    );
     let events = app.client.watch_events(&created.id).await.expect("events");
     assert_eq!(of_kind(&events, pb::WatchEventKind::Updated).len(), 3);
     app.stop().await;
@@ -283,7 +308,8 @@ async fn an_update_replaces_only_the_fields_its_mask_names(backend: Backend) {
 async fn a_service_streaming_watch_events_receives_each_runs_news(backend: Backend) {
     let site = FixtureSite::start(spec()).await;
     let app = TestApp::spawn_on(&site, &backend).await;
-    let created = app.client.create_watch(watch("Streamed", &["29"], &["bovin"], interval(86_400))).await.expect("created");
+    let created =
+        app.client.create_watch(watch("Streamed", &["29"], &["bovin"], interval(86_400))).await.expect("created");
     // Every watch's events, from now on.
     let mut stream = app.client.stream_watch_events("", None).await.expect("stream");
     let task = app.client.run_watch_now(&created.id).await.expect("run");
@@ -298,7 +324,10 @@ async fn a_service_streaming_watch_events_receives_each_runs_news(backend: Backe
     })
     .await
     .expect("a RUN_ENDED event within the deadline");
-    assert_eq!((ended.watch_id.as_str(), ended.task_id.as_str(), ended.new_documents), (created.id.as_str(), task.id.as_str(), 7));
+    assert_eq!(
+        (ended.watch_id.as_str(), ended.task_id.as_str(), ended.new_documents),
+        (created.id.as_str(), task.id.as_str(), 7)
+    );
     let links: HashSet<String> = ended.documents.iter().map(|d| d.link.clone()).collect();
     assert_eq!(links, crate::fixture::links(&site.cards(FINISTERE, "bovin")));
 
@@ -307,12 +336,10 @@ async fn a_service_streaming_watch_events_receives_each_runs_news(backend: Backe
     let mut replay = app.client.stream_watch_events(&created.id, since).await.expect("replay");
     let mut kinds = Vec::new();
     while kinds.len() < 3 {
-        let event = tokio::time::timeout(DEADLINE, replay.next()).await.expect("within the deadline").expect("an event");
+        let event =
+            tokio::time::timeout(DEADLINE, replay.next()).await.expect("within the deadline").expect("an event");
         kinds.push(event.expect("event").kind());
     }
-    assert_eq!(
-        kinds,
-        [pb::WatchEventKind::Created, pb::WatchEventKind::RunStarted, pb::WatchEventKind::RunEnded]
-    );
+    assert_eq!(kinds, [pb::WatchEventKind::Created, pb::WatchEventKind::RunStarted, pb::WatchEventKind::RunEnded]);
     app.stop().await;
 }

@@ -138,5 +138,8 @@ pub fn parse_since(text: &str) -> Result<prost_types::Timestamp, String> {
                 .map(|d| d.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc())
         })
         .map_err(|_| format!("{text:?}: give an age (24h, 7d) or a date (2026-12-01 or 2026-12-01T07:00:00Z)"))?;
-    Ok(prost_types::Timestamp { seconds: at.timestamp(), nanos: i32::try_from(at.timestamp_subsec_nanos()).unwrap_or(0) })
+    Ok(prost_types::Timestamp {
+        seconds: at.timestamp(),
+        nanos: i32::try_from(at.timestamp_subsec_nanos()).unwrap_or(0),
+    })
 }

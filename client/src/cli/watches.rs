@@ -15,7 +15,12 @@ use crate::{Client, pb};
 
 /// Runs a watch subcommand; `follow` follows a task until it ends (for
 /// `run --follow`).
-pub async fn run<F, Fut>(client: &Client, printer: Printer, command: WatchCommand, follow: F) -> anyhow::Result<ExitCode>
+pub async fn run<F, Fut>(
+    client: &Client,
+    printer: Printer,
+    command: WatchCommand,
+    follow: F,
+) -> anyhow::Result<ExitCode>
 where
     F: FnOnce(String) -> Fut,
     Fut: Future<Output = anyhow::Result<ExitCode>>,
@@ -81,11 +86,17 @@ where
         }
         WatchCommand::Events { id } => {
             let events = client.watch_events(&id).await?;
-            printer.print(|| Value::Array(events.iter().map(event_json).collect()), |layout| events_table(&events, layout))?;
+            printer.print(
+                || Value::Array(events.iter().map(event_json).collect()),
+                |layout| events_table(&events, layout),
+            )?;
         }
         WatchCommand::Delete { id } => {
             client.delete_watch(&id).await?;
-            printer.print(|| json!({ "deleted": id }), |_| format!("deleted watch {id} (the tasks of its runs are kept)"))?;
+            printer.print(
+                || json!({ "deleted": id }),
+                |_| format!("deleted watch {id} (the tasks of its runs are kept)"),
+            )?;
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -94,10 +105,9 @@ where
 /// The watch `create` asks for.
 fn new_watch(args: CreateArgs) -> pb::Watch {
     let schedule = match (args.cron, args.every) {
-        (Some(expression), _) => pb::schedule::Kind::Cron(pb::CronSchedule {
-            expression,
-            time_zone: args.time_zone.unwrap_or_default(),
-        }),
+        (Some(expression), _) => {
+            pb::schedule::Kind::Cron(pb::CronSchedule { expression, time_zone: args.time_zone.unwrap_or_default() })
+        }
         (None, every) => {
             let every = every.unwrap_or_default();
             pb::schedule::Kind::Interval(prost_types::Duration {
@@ -164,7 +174,11 @@ fn watches_table(watches: &[pb::Watch], layout: Layout) -> String {
         layout,
     );
     for w in watches {
-        let next = if w.paused { Cell::new("paused").fg(Color::DarkYellow) } else { Cell::new(local_time(w.next_run_at.as_ref())) };
+        let next = if w.paused {
+            Cell::new("paused").fg(Color::DarkYellow)
+        } else {
+            Cell::new(local_time(w.next_run_at.as_ref()))
+        };
         let keywords = w.task.as_ref().map(|t| t.keywords.join(", ")).unwrap_or_default();
         t.add_row(vec![
             Cell::new(&w.id),
@@ -235,7 +249,11 @@ fn events_table(events: &[pb::WatchEvent], layout: Layout) -> String {
                 | pb::WatchEventKind::NotificationAbandoned
                 | pb::WatchEventKind::RunNotStarted
         );
-        t.add_row(vec![Cell::new(local_time(e.at.as_ref())), if failed { kind.fg(Color::Red) } else { kind }, Cell::new(&e.message)]);
+        t.add_row(vec![
+            Cell::new(local_time(e.at.as_ref())),
+            if failed { kind.fg(Color::Red) } else { kind },
+            Cell::new(&e.message),
+        ]);
     }
     t.to_string()
 }
@@ -243,7 +261,9 @@ fn events_table(events: &[pb::WatchEvent], layout: Layout) -> String {
 pub fn watch_json(w: &pb::Watch) -> Value {
     let task = w.task.clone().unwrap_or_default();
     let schedule = match w.schedule.as_ref().and_then(|s| s.kind.as_ref()) {
-        Some(pb::schedule::Kind::Cron(cron)) => json!({ "cron": { "expression": cron.expression, "time_zone": cron.time_zone } }),
+        Some(pb::schedule::Kind::Cron(cron)) => {
+            json!({ "cron": { "expression": cron.expression, "time_zone": cron.time_zone } })
+        }
         Some(pb::schedule::Kind::Interval(d)) => json!({ "interval_seconds": wire_json::seconds(Some(d)) }),
         None => Value::Null,
     };

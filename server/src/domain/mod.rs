@@ -36,6 +36,6 @@ pub use summary::{TaskSummary, Totals};
 pub use task::{Counters, Task};
 pub use violations::{FieldViolation, Violations};
 pub use watch::{
-    Channel, Notification, RawWatch, RunId, TaskTemplate, Watch, WatchEvent, WatchEventKind, WatchId, WatchRun, WatchSpec,
-    Webhook,
+    Channel, Notification, RawWatch, RunId, TaskTemplate, Watch, WatchEvent, WatchEventKind, WatchId, WatchRun,
+    WatchSpec, Webhook,
 };

@@ -30,7 +30,8 @@ pub enum RawSchedule {
 /// A valid schedule.
 #[derive(Debug, Clone)]
 pub enum Schedule {
-    Cron(CronSchedule),
+    /// Boxed: a compiled expression is much larger than an interval.
+    Cron(Box<CronSchedule>),
     /// At least [`MIN_INTERVAL`], at most [`MAX_INTERVAL`].
     Interval(Duration),
 }
@@ -81,10 +82,7 @@ impl CronSchedule {
             if zone.is_none() {
                 violations.add(
                     format!("{field}.time_zone"),
-                    format!(
-                        "unknown time zone {:?}: give an IANA name such as Europe/Paris or UTC",
-                        clip(time_zone)
-                    ),
+                    format!("unknown time zone {:?}: give an IANA name such as Europe/Paris or UTC", clip(time_zone)),
                 );
             }
             zone
@@ -155,7 +153,8 @@ impl Schedule {
                 None
             }
             Some(RawSchedule::Cron { expression, time_zone }) => {
-                CronSchedule::parse(&format!("{field}.cron"), &expression, &time_zone, violations).map(Schedule::Cron)
+                CronSchedule::parse(&format!("{field}.cron"), &expression, &time_zone, violations)
+                    .map(|c| Schedule::Cron(Box::new(c)))
             }
             Some(RawSchedule::Interval(interval)) => {
                 if interval < MIN_INTERVAL {
@@ -175,9 +174,8 @@ impl Schedule {
     pub fn from_stored(cron: Option<(&str, &str)>, interval: Option<Duration>) -> Option<Schedule> {
         let mut ignored = Violations::new();
         match (cron, interval) {
-            (Some((expression, zone)), None) => {
-                CronSchedule::parse("schedule.cron", expression, zone, &mut ignored).map(Schedule::Cron)
-            }
+            (Some((expression, zone)), None) => CronSchedule::parse("schedule.cron", expression, zone, &mut ignored)
+                .map(|c| Schedule::Cron(Box::new(c))),
             (None, Some(interval)) => Schedule::parse("schedule", Some(RawSchedule::Interval(interval)), &mut ignored),
             _ => None,
         }
@@ -230,8 +228,10 @@ impl fmt::Display for Schedule {
             Schedule::Cron(cron) => write!(f, "{} ({})", cron.expression, cron.time_zone()),
             Schedule::Interval(interval) => {
                 let secs = interval.as_secs();
-                let parts = [(secs / 86_400, "d"), (secs % 86_400 / 3600, "h"), (secs % 3600 / 60, "m"), (secs % 60, "s")];
-                let text: Vec<String> = parts.iter().filter(|(n, _)| *n > 0).map(|(n, unit)| format!("{n}{unit}")).collect();
+                let parts =
+                    [(secs / 86_400, "d"), (secs % 86_400 / 3600, "h"), (secs % 3600 / 60, "m"), (secs % 60, "s")];
+                let text: Vec<String> =
+                    parts.iter().filter(|(n, _)| *n > 0).map(|(n, unit)| format!("{n}{unit}")).collect();
                 if text.is_empty() {
                     write!(f, "every {} ms", interval.as_millis())
                 } else {
@@ -285,11 +285,10 @@ mod tests {
     fn a_time_the_spring_change_skips_runs_once_right_after_the_gap() {
         // 02:30 does not exist in Paris on 29 March 2026 (02:00 → 03:00).
         let schedule = cron("30 2 * * *", "Europe/Paris");
-        let runs: Vec<_> = std::iter::successors(schedule.next_after(paris(2026, 3, 28, 12, 0)), |at| {
-            schedule.next_after(*at)
-        })
-        .take(3)
-        .collect();
+        let runs: Vec<_> =
+            std::iter::successors(schedule.next_after(paris(2026, 3, 28, 12, 0)), |at| schedule.next_after(*at))
+                .take(3)
+                .collect();
         assert_eq!(runs, [paris(2026, 3, 29, 3, 0), paris(2026, 3, 30, 2, 30), paris(2026, 3, 31, 2, 30)]);
         assert_eq!(runs[0], utc("2026-03-29T01:00:00Z"), "the first instant after the gap, once");
     }

@@ -8,7 +8,9 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use crate::domain::spec::Places;
-use crate::domain::{ExportSpec, Keywords, RawSchedule, RawTaskSpec, Schedule, TaskId, TaskSpec, TaskStatus, Violations};
+use crate::domain::{
+    ExportSpec, Keywords, RawSchedule, RawTaskSpec, Schedule, TaskId, TaskSpec, TaskStatus, Violations,
+};
 
 /// Longest watch name, in characters.
 pub const MAX_NAME_LEN: usize = 200;
@@ -371,9 +373,7 @@ impl WatchEventKind {
     pub fn is_failure(self) -> bool {
         matches!(
             self,
-            WatchEventKind::RunNotStarted
-                | WatchEventKind::NotificationFailed
-                | WatchEventKind::NotificationAbandoned
+            WatchEventKind::RunNotStarted | WatchEventKind::NotificationFailed | WatchEventKind::NotificationAbandoned
         )
     }
 }
@@ -432,8 +432,15 @@ mod tests {
     fn raw() -> RawWatch {
         RawWatch {
             name: "  ICPE   Bretagne ".into(),
-            task: RawTaskSpec { keywords: vec!["bovin".into()], regions: vec!["Bretagne".into()], ..Default::default() },
-            schedule: Some(RawSchedule::Cron { expression: "0 7 * * MON-FRI".into(), time_zone: "Europe/Paris".into() }),
+            task: RawTaskSpec {
+                keywords: vec!["bovin".into()],
+                regions: vec!["Bretagne".into()],
+                ..Default::default()
+            },
+            schedule: Some(RawSchedule::Cron {
+                expression: "0 7 * * MON-FRI".into(),
+                time_zone: "Europe/Paris".into(),
+            }),
             webhook: Some(Webhook { url: "https://example.org/hook".into(), secret: "s".repeat(16) }),
             email_to: vec!["veille@example.org".into(), "VEILLE@example.org".into()],
         }

@@ -4,7 +4,9 @@ use std::time::Duration;
 
 use scrape_api::pb;
 
-use crate::domain::{Document, RawSchedule, RawWatch, Schedule, Violations, Watch, WatchEvent, WatchEventKind, WatchRun, Webhook};
+use crate::domain::{
+    Document, RawSchedule, RawWatch, Schedule, Violations, Watch, WatchEvent, WatchEventKind, WatchRun, Webhook,
+};
 use crate::grpc::convert::{self, Wire, timestamp};
 
 /// The fields of a `Watch` a client sends, before validation: wire

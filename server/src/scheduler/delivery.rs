@@ -10,8 +10,8 @@ use chrono::{DateTime, TimeDelta, Utc};
 use crate::domain::Channel;
 use crate::scheduler::email::EmailSender;
 use crate::scheduler::webhook::WebhookSender;
-use crate::service::Outgoing;
 use crate::service::AttemptOutcome;
+use crate::service::Outgoing;
 
 /// Longest pause between two attempts.
 pub const MAX_RETRY_DELAY: Duration = Duration::from_secs(6 * 3600);
@@ -62,7 +62,9 @@ pub async fn attempt(
                 .webhook
                 .send(&hook.url, &hook.secret, outgoing, catalog)
                 .await
-                .map(|status| format!("webhook: {documents} document(s) posted to {} (HTTP {status}, attempt {n})", hook.url))
+                .map(|status| {
+                    format!("webhook: {documents} document(s) posted to {} (HTTP {status}, attempt {n})", hook.url)
+                })
                 .map_err(|e| e.to_string()),
             None => Err("the watch has no webhook any more".to_owned()),
         },

@@ -11,9 +11,9 @@
 pub mod clock;
 pub mod delivery;
 pub mod email;
-pub mod webhook;
 #[cfg(test)]
 mod tests;
+pub mod webhook;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -91,7 +91,11 @@ pub struct Scheduler {
 }
 
 impl Scheduler {
-    pub fn new(service: WatchService, clock: Arc<dyn Clock>, config: SchedulerConfig) -> Result<Scheduler, SchedulerError> {
+    pub fn new(
+        service: WatchService,
+        clock: Arc<dyn Clock>,
+        config: SchedulerConfig,
+    ) -> Result<Scheduler, SchedulerError> {
         let webhook = WebhookSender::new(&config.user_agent, config.delivery_timeout)?;
         let email = match &config.smtp {
             Some(smtp) => Some(EmailSender::new(&smtp.url, &smtp.from, config.delivery_timeout)?),
@@ -141,7 +145,10 @@ impl Scheduler {
                 () = shutdown.cancelled() => {}
             }
         }
-        if tokio::time::timeout(DELIVERY_GRACE, async { while deliveries.join_next().await.is_some() {} }).await.is_err() {
+        if tokio::time::timeout(DELIVERY_GRACE, async { while deliveries.join_next().await.is_some() {} })
+            .await
+            .is_err()
+        {
             tracing::info!("scheduler: notifications still in flight are tried again after a restart");
             deliveries.abort_all();
         }

@@ -149,7 +149,9 @@ async fn two_schedulers_ticking_at_the_same_moment_claim_a_due_time_once() {
     let service = service(&dir).await;
     let mut ids = Vec::new();
     for _ in 0..5 {
-        ids.push(service.create_watch(watch(RawSchedule::Interval(Duration::from_secs(60)))).await.expect("created").id);
+        ids.push(
+            service.create_watch(watch(RawSchedule::Interval(Duration::from_secs(60)))).await.expect("created").id,
+        );
     }
     let other = service.clone();
     let at = Utc::now() + TimeDelta::seconds(61);

@@ -90,7 +90,13 @@ impl WebhookSender {
 
     /// POSTs the payload of `outgoing` to `url`, signed with `secret`; any
     /// 2xx answer delivers it.
-    pub async fn send(&self, url: &str, secret: &str, outgoing: &Outgoing, catalog: &Catalog) -> Result<u16, WebhookError> {
+    pub async fn send(
+        &self,
+        url: &str,
+        secret: &str,
+        outgoing: &Outgoing,
+        catalog: &Catalog,
+    ) -> Result<u16, WebhookError> {
         let body = serde_json::to_vec(&payload(outgoing, catalog)).expect("a JSON value serialises");
         let response = self
             .client

@@ -23,12 +23,12 @@ use crate::domain::{OperationResult, Progress, Task, TaskSummary};
 use crate::runner::{ProgressHub, Runner};
 use crate::store::Store;
 
+pub use crate::store::AttemptOutcome;
 pub use error::ServiceError;
 pub use page_token::InvalidPageToken;
 pub use requests::{
     DocumentListRequest, DocumentListing, Purge, ResultListRequest, ResultListing, TaskListRequest, TaskListing,
 };
-pub use crate::store::AttemptOutcome;
 pub use watch_events::StreamedEvent;
 pub use watch_notifications::{MAX_LISTED, Outgoing};
 pub use watch_requests::{NewsListRequest, NewsListing, WatchField, WatchListing};

@@ -30,8 +30,7 @@ impl TaskService {
         let spec = TaskSpec::parse(raw, &self.catalog)?;
         let id = TaskId::new();
         let search_text = self.search_text(id, &spec);
-        let (task, created) =
-            self.store.insert_task(NewTask { id, spec, search_text, now: Utc::now(), watch }).await?;
+        let (task, created) = self.store.insert_task(NewTask { id, spec, search_text, now: Utc::now(), watch }).await?;
         if created {
             tracing::info!(task = %task.id, operations = task.counters.total_operations, "task queued");
             self.runner.wake();

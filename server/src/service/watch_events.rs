@@ -92,8 +92,13 @@ struct Reader {
 
 impl Reader {
     /// The events not sent yet, in order, with the news of runs that ended.
-    async fn next_batch(&mut self, service: &WatchService, watch: Option<WatchId>) -> Result<Vec<StreamedEvent>, ServiceError> {
-        let after = EventsAfter { watch, sequence: self.cursor, since: if self.cursor.is_none() { self.since } else { None } };
+    async fn next_batch(
+        &mut self,
+        service: &WatchService,
+        watch: Option<WatchId>,
+    ) -> Result<Vec<StreamedEvent>, ServiceError> {
+        let after =
+            EventsAfter { watch, sequence: self.cursor, since: if self.cursor.is_none() { self.since } else { None } };
         let events = service.store.events_after(after, BATCH).await?;
         let full = events.len() == BATCH;
         let settled = Utc::now() - SETTLE;

@@ -99,7 +99,9 @@ impl WatchField {
                 Some(_) => {}
                 None => violations.add(
                     format!("update_mask.paths[{i}]"),
-                    format!("{path:?} is not a field of a watch that can be updated: name, task, schedule, webhook, email"),
+                    format!(
+                        "{path:?} is not a field of a watch that can be updated: name, task, schedule, webhook, email"
+                    ),
                 ),
             }
         }

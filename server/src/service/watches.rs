@@ -10,9 +10,7 @@ use chrono::{DateTime, Utc};
 use tokio::sync::Notify;
 
 use crate::catalog::Catalog;
-use crate::domain::{
-    Document, RawWatch, Violations, Watch, WatchEvent, WatchId, WatchRun, WatchSpec, Webhook,
-};
+use crate::domain::{Document, RawWatch, Violations, Watch, WatchEvent, WatchId, WatchRun, WatchSpec, Webhook};
 use crate::service::watch_requests::{NewsListing, WatchField, WatchListing, news_token, watch_token};
 use crate::service::{Page, ServiceError, TaskService};
 use crate::store::{PauseChange, Store};
@@ -126,9 +124,11 @@ impl WatchService {
         let spec = self.spec(merged)?;
         let now = Utc::now();
         let changed: Vec<&str> = update.fields.iter().map(|f| f.as_str()).collect();
-        let reschedule = (spec.schedule != current.spec.schedule && !current.paused).then(|| spec.schedule.next_after(now));
+        let reschedule =
+            (spec.schedule != current.spec.schedule && !current.paused).then(|| spec.schedule.next_after(now));
         let message = format!("updated: {}", changed.join(", "));
-        let watch = self.store.update_watch(id, &spec, reschedule, message, now).await?.ok_or_else(|| watch_not_found(id))?;
+        let watch =
+            self.store.update_watch(id, &spec, reschedule, message, now).await?.ok_or_else(|| watch_not_found(id))?;
         tracing::info!(watch = %id, fields = %changed.join(","), "watch updated");
         self.changed();
         Ok(watch)
@@ -136,7 +136,8 @@ impl WatchService {
 
     /// Stops future runs; one in flight ends and reports its news.
     pub async fn pause_watch(&self, id: WatchId) -> Result<Watch, ServiceError> {
-        let watch = self.store.set_paused(id, PauseChange::Pause, Utc::now()).await?.ok_or_else(|| watch_not_found(id))?;
+        let watch =
+            self.store.set_paused(id, PauseChange::Pause, Utc::now()).await?.ok_or_else(|| watch_not_found(id))?;
         self.changed();
         Ok(watch)
     }

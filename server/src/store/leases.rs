@@ -22,7 +22,10 @@ async fn store_with_a_task() -> (tempfile::TempDir, Store, TaskId) {
     )
     .expect("spec");
     let id = TaskId::new();
-    store.insert_task(NewTask { id, spec, search_text: String::new(), now: Utc::now(), watch: None }).await.expect("insert");
+    store
+        .insert_task(NewTask { id, spec, search_text: String::new(), now: Utc::now(), watch: None })
+        .await
+        .expect("insert");
     (dir, store, id)
 }
 

@@ -37,8 +37,10 @@ async fn random_walks_through_the_lifecycle_keep_the_timestamps_consistent() {
     .expect("spec");
     let id = TaskId::new();
     let mut clock = Utc::now();
-    let (task, _) =
-        store.insert_task(NewTask { id, spec, search_text: String::new(), now: clock, watch: None }).await.expect("insert");
+    let (task, _) = store
+        .insert_task(NewTask { id, spec, search_text: String::new(), now: clock, watch: None })
+        .await
+        .expect("insert");
     check(&task, "create");
 
     let lease = std::time::Duration::from_secs(30);

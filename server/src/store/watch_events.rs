@@ -31,9 +31,14 @@ pub struct EventsAfter {
 /// How a delivery attempt ended.
 #[derive(Debug, Clone)]
 pub enum AttemptOutcome {
-    Delivered { message: String },
+    Delivered {
+        message: String,
+    },
     /// Failed; tried again at `retry_at`, or given up when `None`.
-    Failed { error: String, retry_at: Option<DateTime<Utc>> },
+    Failed {
+        error: String,
+        retry_at: Option<DateTime<Utc>>,
+    },
 }
 
 impl Store {
@@ -84,11 +89,7 @@ impl Store {
             if let Some(since) = after.since {
                 query = query.filter(watch_events::at.ge(to_micros(since)));
             }
-            query
-                .order(watch_events::id.asc())
-                .limit(i64::try_from(limit).unwrap_or(i64::MAX))
-                .load(conn)
-                .await?
+            query.order(watch_events::id.asc()).limit(i64::try_from(limit).unwrap_or(i64::MAX)).load(conn).await?
         });
         rows.into_iter().map(watch_rows::watch_event).collect()
     }
@@ -166,7 +167,9 @@ impl Store {
         let attempts = i32::try_from(notification.attempts).unwrap_or(i32::MAX);
         let watch = notification.watch_id.to_string();
         let (kind, message, next, delivered, error) = match outcome {
-            AttemptOutcome::Delivered { message } => (WatchEventKind::NotificationSent, message, None, Some(now_us), None),
+            AttemptOutcome::Delivered { message } => {
+                (WatchEventKind::NotificationSent, message, None, Some(now_us), None)
+            }
             AttemptOutcome::Failed { error, retry_at: Some(at) } => {
                 let message = format!(
                     "{} attempt {} failed: {error}; next attempt at {}",

@@ -6,8 +6,8 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::{
-    Channel, ExportFormat, ExportSpec, Keywords, Schedule, TaskStatus, TaskTemplate, Watch, WatchEvent,
-    WatchEventKind, WatchRun, WatchSpec, Webhook,
+    Channel, ExportFormat, ExportSpec, Keywords, Schedule, TaskStatus, TaskTemplate, Watch, WatchEvent, WatchEventKind,
+    WatchRun, WatchSpec, Webhook,
 };
 use crate::store::StoreError;
 use crate::store::convert::{from_micros, status_from, to_json};
@@ -175,9 +175,7 @@ pub(crate) fn task_from_json(text: &str) -> Result<TaskTemplate, StoreError> {
 pub(crate) fn spec_change(spec: &WatchSpec) -> SpecChange {
     let (cron_expression, time_zone, interval_ms) = match &spec.schedule {
         Schedule::Cron(cron) => (Some(cron.expression().to_owned()), Some(cron.time_zone().to_owned()), None),
-        Schedule::Interval(interval) => {
-            (None, None, Some(i64::try_from(interval.as_millis()).unwrap_or(i64::MAX)))
-        }
+        Schedule::Interval(interval) => (None, None, Some(i64::try_from(interval.as_millis()).unwrap_or(i64::MAX))),
     };
     SpecChange {
         name: spec.name.clone(),
@@ -211,8 +209,7 @@ pub(crate) fn watch(row: WatchRow, last_run: Option<(RunRow, Option<String>)>) -
         (None, None) => None,
         (url, _) => return Err(corrupt("webhook", url)),
     };
-    let email_to: Vec<String> =
-        serde_json::from_str(&row.email_to).map_err(|e| corrupt("email_to", e.to_string()))?;
+    let email_to: Vec<String> = serde_json::from_str(&row.email_to).map_err(|e| corrupt("email_to", e.to_string()))?;
     Ok(Watch {
         id: row.id.parse().map_err(|_| corrupt("watch id", &row.id))?,
         spec: WatchSpec { name: row.name, task: task_from_json(&row.task)?, schedule, webhook, email_to },
@@ -233,7 +230,10 @@ pub(crate) fn watch_run(row: RunRow, task_status: Option<String>) -> Result<Watc
         task_id: row.task_id.map(|id| id.parse().map_err(|_| corrupt("task id", &id))).transpose()?,
         task_status: task_status.map(|s| status_from(&s)).transpose()?,
         ended_at: row.ended_at.map(from_micros).transpose()?,
-        new_documents: row.new_documents.map(|n| u64::try_from(n).map_err(|_| corrupt("new_documents", n))).transpose()?,
+        new_documents: row
+            .new_documents
+            .map(|n| u64::try_from(n).map_err(|_| corrupt("new_documents", n)))
+            .transpose()?,
     })
 }
 
@@ -248,7 +248,10 @@ pub(crate) fn watch_event(row: WatchEventRow) -> Result<WatchEvent, StoreError> 
             .ok_or_else(|| corrupt("watch event kind", &row.kind))?,
         message: row.message,
         task_id: row.task_id.map(|id| id.parse().map_err(|_| corrupt("task id", &id))).transpose()?,
-        new_documents: row.new_documents.map(|n| u64::try_from(n).map_err(|_| corrupt("new_documents", n))).transpose()?,
+        new_documents: row
+            .new_documents
+            .map(|n| u64::try_from(n).map_err(|_| corrupt("new_documents", n)))
+            .transpose()?,
         due_at: row.due_at.map(from_micros).transpose()?,
     })
 }

@@ -189,7 +189,8 @@ impl Store {
             Some(due) => format!("run due at {} started task {task}", due.to_rfc3339()),
             None => format!("run started by hand: task {task}"),
         };
-        let mut event = NewWatchEventRow::new(&run.watch_id.to_string(), WatchEventKind::RunStarted, message, to_micros(now));
+        let mut event =
+            NewWatchEventRow::new(&run.watch_id.to_string(), WatchEventKind::RunStarted, message, to_micros(now));
         event.task_id = Some(task_id.clone());
         event.due_at = run.due_at.map(to_micros);
         Ok(with_conn!(self, writer, |conn| {
@@ -366,7 +367,13 @@ impl Store {
         });
         let Some((row, new_documents, notifications)) = counted else { return Ok(None) };
         let run = watch_rows::watch_run(row, None)?;
-        Ok(Some(EndedRun { watch_id: run.watch_id, run_id: run.id, task_id: run.task_id, new_documents, notifications }))
+        Ok(Some(EndedRun {
+            watch_id: run.watch_id,
+            run_id: run.id,
+            task_id: run.task_id,
+            new_documents,
+            notifications,
+        }))
     }
 
     /// Runs by id, with their task's status.

@@ -62,7 +62,8 @@ impl Store {
             created_at: now_us,
             updated_at: now_us,
         };
-        let event = NewWatchEventRow::new(&row.id, WatchEventKind::Created, format!("created: {}", spec.schedule), now_us);
+        let event =
+            NewWatchEventRow::new(&row.id, WatchEventKind::Created, format!("created: {}", spec.schedule), now_us);
         with_conn!(self, writer, |conn| {
             conn.transaction::<_, StoreError, _>(async |conn| {
                 diesel::insert_into(watches::table).values(&row).execute(conn).await?;
@@ -119,10 +120,8 @@ impl Store {
         let updated = with_conn!(self, writer, |conn| {
             conn.transaction::<_, StoreError, _>(async |conn| {
                 let target = watches::table.filter(watches::id.eq(&id));
-                let changed = diesel::update(target)
-                    .set((&columns, watches::updated_at.eq(now_us)))
-                    .execute(conn)
-                    .await?;
+                let changed =
+                    diesel::update(target).set((&columns, watches::updated_at.eq(now_us))).execute(conn).await?;
                 if changed == 0 {
                     return Ok(false);
                 }
@@ -151,9 +150,11 @@ impl Store {
         let key = id.to_string();
         let now_us = to_micros(now);
         let (paused, next, event) = match change {
-            PauseChange::Pause => {
-                (true, None, NewWatchEventRow::new(&key, WatchEventKind::Paused, "paused: no run until resumed", now_us))
-            }
+            PauseChange::Pause => (
+                true,
+                None,
+                NewWatchEventRow::new(&key, WatchEventKind::Paused, "paused: no run until resumed", now_us),
+            ),
             PauseChange::Resume(next) => {
                 let message = match next {
                     Some(at) => format!("resumed: next run at {}", at.to_rfc3339()),
@@ -164,10 +165,15 @@ impl Store {
         };
         let found = with_conn!(self, writer, |conn| {
             conn.transaction::<_, StoreError, _>(async |conn| {
-                let changed = diesel::update(watches::table.filter(watches::id.eq(&key)).filter(watches::paused.eq(!paused)))
-                    .set((watches::paused.eq(paused), watches::next_run_at.eq(next), watches::updated_at.eq(now_us)))
-                    .execute(conn)
-                    .await?;
+                let changed =
+                    diesel::update(watches::table.filter(watches::id.eq(&key)).filter(watches::paused.eq(!paused)))
+                        .set((
+                            watches::paused.eq(paused),
+                            watches::next_run_at.eq(next),
+                            watches::updated_at.eq(now_us),
+                        ))
+                        .execute(conn)
+                        .await?;
                 if changed == 1 {
                     diesel::insert_into(watch_events::table).values(&event).execute(conn).await?;
                 }
@@ -210,8 +216,12 @@ impl Store {
     /// queries for a whole page, whatever its size.
     async fn with_last_runs(&self, rows: Vec<WatchRow>) -> Result<Vec<Watch>, StoreError> {
         let run_ids: Vec<String> = rows.iter().filter_map(|r| r.last_run_id.clone()).collect();
-        let mut runs: HashMap<String, (RunRow, Option<String>)> =
-            self.runs_with_status(&run_ids).await?.into_iter().map(|(run, status)| (run.id.clone(), (run, status))).collect();
+        let mut runs: HashMap<String, (RunRow, Option<String>)> = self
+            .runs_with_status(&run_ids)
+            .await?
+            .into_iter()
+            .map(|(run, status)| (run.id.clone(), (run, status)))
+            .collect();
         rows.into_iter()
             .map(|row| {
                 let run = row.last_run_id.as_ref().and_then(|id| runs.remove(id));

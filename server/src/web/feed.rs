@@ -19,10 +19,15 @@ use crate::web::{PageError, Shared};
 const ENTRIES: i64 = 100;
 
 /// `GET /watches/{id}/feed.atom`.
-pub async fn atom(State(web): State<Shared>, Path(id): Path<String>, headers: HeaderMap) -> Result<Response, PageError> {
+pub async fn atom(
+    State(web): State<Shared>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, PageError> {
     let id = watch_id(&id)?;
     let watch = web.watches.get_watch(id).await?;
-    let listing = NewsListing::parse(NewsListRequest { watch_id: &id.to_string(), page_size: ENTRIES, ..Default::default() })?;
+    let listing =
+        NewsListing::parse(NewsListRequest { watch_id: &id.to_string(), page_size: ENTRIES, ..Default::default() })?;
     let news = web.watches.list_news(listing).await?;
     let base = base_url(&headers);
     let body = feed(&watch, &news.items, &base, web.watches.catalog());
@@ -60,7 +65,12 @@ pub fn feed(watch: &Watch, news: &[Document], base: &str, catalog: &Catalog) -> 
     xml.push_str("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<feed xmlns=\"http://www.w3.org/2005/Atom\">\n");
     push(&mut xml, 1, "id", &format!("urn:uuid:{}", watch.id));
     push(&mut xml, 1, "title", &format!("{} — scrape-tasks", watch.spec.name));
-    push(&mut xml, 1, "subtitle", &format!("Documents first found by the watch {} ({})", watch.spec.name, watch.spec.schedule));
+    push(
+        &mut xml,
+        1,
+        "subtitle",
+        &format!("Documents first found by the watch {} ({})", watch.spec.name, watch.spec.schedule),
+    );
     push(&mut xml, 1, "updated", &time(updated));
     xml.push_str(&format!(
         "  <link rel=\"self\" type=\"application/atom+xml\" href=\"{}\"/>\n  <link rel=\"alternate\" type=\"text/html\" href=\"{}\"/>\n",
@@ -70,7 +80,8 @@ pub fn feed(watch: &Watch, news: &[Document], base: &str, catalog: &Catalog) -> 
     xml.push_str("  <author><name>scrape-tasks</name></author>\n");
     xml.push_str(&format!("  <generator version=\"{}\">scrape-tasks</generator>\n", env!("CARGO_PKG_VERSION")));
     for d in news {
-        let prefecture = catalog.prefecture_by_code(&d.prefecture_code).map_or(d.prefecture_code.clone(), |p| p.name.clone());
+        let prefecture =
+            catalog.prefecture_by_code(&d.prefecture_code).map_or(d.prefecture_code.clone(), |p| p.name.clone());
         xml.push_str("  <entry>\n");
         push(&mut xml, 2, "id", &entry_id(watch, &d.link));
         push(&mut xml, 2, "title", if d.title.is_empty() { &d.link } else { &d.title });

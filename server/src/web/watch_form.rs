@@ -21,16 +21,30 @@ use crate::web::watches::watch_id;
 use crate::web::{PageError, Shared, layout};
 
 /// Time zones offered as suggestions (any IANA name is accepted).
-const ZONES: [&str; 8] =
-    ["Europe/Paris", "UTC", "America/Cayenne", "America/Martinique", "America/Guadeloupe", "Indian/Reunion", "Indian/Mayotte", "Europe/London"];
+const ZONES: [&str; 8] = [
+    "Europe/Paris",
+    "UTC",
+    "America/Cayenne",
+    "America/Martinique",
+    "America/Guadeloupe",
+    "Indian/Reunion",
+    "Indian/Mayotte",
+    "Europe/London",
+];
 
 /// Interval units, and how many seconds each holds.
-const UNITS: [(&str, &str, u64); 4] = [("seconds", "seconds", 1), ("minutes", "minutes", 60), ("hours", "hours", 3600), ("days", "days", 86_400)];
+const UNITS: [(&str, &str, u64); 4] =
+    [("seconds", "seconds", 1), ("minutes", "minutes", 60), ("hours", "hours", 3600), ("days", "days", 86_400)];
 
 /// `GET /watches/new`.
 pub async fn new(State(web): State<Shared>) -> Markup {
     let mut params = Params::default();
-    for (name, value) in [("schedule", "cron"), ("cron_expression", "0 7 * * MON-FRI"), ("time_zone", "Europe/Paris"), ("interval_unit", "hours")] {
+    for (name, value) in [
+        ("schedule", "cron"),
+        ("cron_expression", "0 7 * * MON-FRI"),
+        ("time_zone", "Europe/Paris"),
+        ("interval_unit", "hours"),
+    ] {
         params = params.plus(name, value);
     }
     render(web.watches.catalog(), None, &Filled { params, errors: BTreeMap::new() }, web.watches.sends_email())
@@ -88,7 +102,12 @@ fn everything(mut violations: Violations, mut raw: RawWatch, keeps_secret: bool,
     violations
 }
 
-fn respond(web: &Shared, current: Option<&Watch>, params: Params, result: Result<Watch, ServiceError>) -> Result<Response, PageError> {
+fn respond(
+    web: &Shared,
+    current: Option<&Watch>,
+    params: Params,
+    result: Result<Watch, ServiceError>,
+) -> Result<Response, PageError> {
     match result {
         Ok(watch) => Ok(Redirect::to(&format!("/watches/{}", watch.id)).into_response()),
         Err(ServiceError::InvalidArgument(violations)) => {
@@ -170,12 +189,18 @@ fn params_of(watch: &Watch) -> Params {
         params = params.plus("prefectures", code);
     }
     match &spec.schedule {
-        Schedule::Cron(cron) => {
-            params.plus("schedule", "cron").plus("cron_expression", cron.expression()).plus("time_zone", cron.time_zone())
-        }
+        Schedule::Cron(cron) => params
+            .plus("schedule", "cron")
+            .plus("cron_expression", cron.expression())
+            .plus("time_zone", cron.time_zone()),
         Schedule::Interval(interval) => {
             let secs = interval.as_secs();
-            let (unit, per) = UNITS.iter().rev().map(|(name, _, per)| (*name, *per)).find(|(_, per)| secs % per == 0).unwrap_or(("seconds", 1));
+            let (unit, per) = UNITS
+                .iter()
+                .rev()
+                .map(|(name, _, per)| (*name, *per))
+                .find(|(_, per)| secs % per == 0)
+                .unwrap_or(("seconds", 1));
             params.plus("schedule", "interval").plus("interval", &(secs / per).to_string()).plus("interval_unit", unit)
         }
     }

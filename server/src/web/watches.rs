@@ -48,7 +48,7 @@ pub async fn list(State(web): State<Shared>, RawQuery(raw): RawQuery) -> Result<
                         tbody {
                             @for watch in &watches.items {
                                 tr data-watch=(watch.id) {
-                                    td data-label="Watch" {
+                                    td.task data-label="Watch" {
                                         a href={ "/watches/" (watch.id) } { (watch.spec.name) }
                                         div.sub { (watch.spec.task.keywords.join(", ")) " · " (places(&web, watch)) }
                                     }
@@ -115,7 +115,11 @@ fn last_news(run: Option<&WatchRun>) -> Markup {
 }
 
 /// `GET /watches/{id}`.
-pub async fn page(State(web): State<Shared>, Path(id): Path<String>, RawQuery(raw): RawQuery) -> Result<Markup, PageError> {
+pub async fn page(
+    State(web): State<Shared>,
+    Path(id): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> Result<Markup, PageError> {
     let id = watch_id(&id)?;
     let params = Params::from_query(raw);
     let watch = web.watches.get_watch(id).await?;
@@ -144,25 +148,30 @@ pub async fn page(State(web): State<Shared>, Path(id): Path<String>, RawQuery(ra
                 }
             }
             div.columns {
-                section aria-labelledby="watch-params" {
-                    h2 #watch-params { "Watch" }
-                    dl.params {
-                        div { dt { "Keywords" } dd { (spec.task.keywords.join(", ")) } }
-                        div { dt { "Places" } dd { (places(&web, &watch)) } }
+                section aria-labelledby="watch-task" {
+                    h2 #watch-task { "Task and schedule" }
+                    dl.pairs {
+                        dt { "Keywords" } dd { (spec.task.keywords.join(", ")) }
+                        dt { "Places" } dd { (places(&web, &watch)) }
                         @if !spec.task.exclude_keywords.is_empty() {
-                            div { dt { "Excluded" } dd { (spec.task.exclude_keywords.join(", ")) } }
+                            dt { "Excluded" } dd { (spec.task.exclude_keywords.join(", ")) }
                         }
-                        @if let Some(days) = spec.task.days_limit { div { dt { "Days limit" } dd { (days) } } }
-                        div { dt { "Schedule" } dd { (spec.schedule.to_string()) } }
-                        div { dt { "Next run" } dd { (next_run(&watch)) } }
-                        div { dt { "Webhook" } dd {
+                        @if let Some(days) = spec.task.days_limit { dt { "Days limit" } dd { (days) } }
+                        dt { "Schedule" } dd { (spec.schedule.to_string()) }
+                        dt { "Next run" } dd { (next_run(&watch)) }
+                        dt { "Created" } dd { (layout::time(Some(watch.created_at))) }
+                    }
+                }
+                section aria-labelledby="watch-notifications" {
+                    h2 #watch-notifications { "Notifications" }
+                    dl.pairs {
+                        dt { "Webhook" } dd {
                             @match &spec.webhook { Some(hook) => code { (hook.url) }, None => span.none { "—" } }
-                        } }
-                        div { dt { "Email digest" } dd {
+                        }
+                        dt { "Email digest" } dd {
                             @if spec.email_to.is_empty() { span.none { "—" } } @else { (spec.email_to.join(", ")) }
-                        } }
-                        div { dt { "Feed" } dd { a href={ (here) "/feed.atom" } type="application/atom+xml" { "Atom feed of the news" } } }
-                        div { dt { "Created" } dd { (layout::time(Some(watch.created_at))) } }
+                        }
+                        dt { "Feed" } dd { a href={ (here) "/feed.atom" } type="application/atom+xml" { "Atom feed of the news" } }
                     }
                 }
             }
@@ -240,7 +249,7 @@ fn news_section(web: &Shared, id: WatchId, news: &[Document], next: Option<&str>
                                     td data-label="First seen" { (layout::time(Some(d.first_seen_at))) }
                                     td data-label="Prefecture" { (format::prefecture(catalog, &d.prefecture_code)) }
                                     td data-label="Keyword" { (d.keyword) }
-                                    td data-label="Document" {
+                                    td.task data-label="Document" {
                                         a href=(d.link) rel="noreferrer" { @if d.title.is_empty() { (d.link) } @else { (d.title) } }
                                         @if !d.description.is_empty() { div.sub { (d.description) } }
                                     }
@@ -263,15 +272,20 @@ fn news_section(web: &Shared, id: WatchId, news: &[Document], next: Option<&str>
 
 fn log(events: &[WatchEvent]) -> Markup {
     html! {
-        section aria-labelledby="watch-log" {
-            h2 #watch-log { "Log" }
-            ol.log {
-                @for e in events.iter().rev() {
-                    li.failure[e.kind.is_failure()] {
-                        (layout::time(Some(e.at))) " " strong { (e.kind.as_str()) } " " (e.message)
+        section #log aria-labelledby="log-title" {
+            h2 #log-title { "Log" }
+            div.table-wrap { table.log {
+                thead { tr { th scope="col" { "When" } th scope="col" { "Event" } th scope="col" { "Message" } } }
+                tbody {
+                    @for e in events.iter().rev() {
+                        tr.failed[e.kind.is_failure()] {
+                            td data-label="When" { (layout::time(Some(e.at))) }
+                            td data-label="Event" { (e.kind.as_str().replace('_', " ")) }
+                            td data-label="Message" { (e.message) }
+                        }
                     }
                 }
-            }
+            } }
         }
     }
 }
