@@ -31,8 +31,9 @@ pub struct Outgoing {
 
 impl WatchService {
     /// Takes the notifications due at `now` for one attempt each, held
-    /// `hold` ahead (after which a crashed attempt is tried again). One
-    /// whose channel the watch no longer has is given up at once.
+    /// `hold` ahead (after which a crashed attempt is tried again), of the
+    /// channels this server can deliver. One whose channel the watch no
+    /// longer has is given up at once.
     pub async fn take_notifications(
         &self,
         now: DateTime<Utc>,
@@ -40,7 +41,8 @@ impl WatchService {
         limit: usize,
     ) -> Result<Vec<Outgoing>, ServiceError> {
         let mut outgoing = Vec::new();
-        for notification in self.store.claim_notifications(now, hold, limit).await? {
+        let channels: &[Channel] = if self.sends_email() { &Channel::ALL } else { &[Channel::Webhook] };
+        for notification in self.store.claim_notifications(channels, now, hold, limit).await? {
             let (Some(watch), Some(run)) =
                 (self.store.watch(notification.watch_id).await?, self.store.watch_run(notification.run_id).await?)
             else {
@@ -49,10 +51,14 @@ impl WatchService {
             };
             let configured = match notification.channel {
                 Channel::Webhook => watch.spec.webhook.is_some(),
-                Channel::Email => !watch.spec.email_to.is_empty() && self.sends_email(),
+                Channel::Email => !watch.spec.email_to.is_empty(),
             };
             if !configured {
-                let error = format!("the watch has no {} any more", notification.channel.as_str());
+                let error = match notification.channel {
+                    Channel::Webhook => "the watch has no webhook any more",
+                    Channel::Email => "the watch has no email recipients any more",
+                }
+                .to_owned();
                 self.record_attempt(&notification, AttemptOutcome::Failed { error, retry_at: None }, now).await?;
                 continue;
             }

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, RunQueryDsl};
 
-use crate::domain::{Notification, TaskId, WatchEvent, WatchEventKind, WatchId};
+use crate::domain::{Channel, Notification, TaskId, WatchEvent, WatchEventKind, WatchId};
 use crate::store::convert::{micros_after, to_micros};
 use crate::store::schema::{watch_events, watch_notifications};
 use crate::store::watch_rows::{self, NewWatchEventRow, NotificationRow, WatchEventRow};
@@ -102,21 +102,25 @@ impl Store {
         Ok(latest.unwrap_or(0))
     }
 
-    /// Takes up to `limit` notifications whose next attempt is due, each for
-    /// one attempt held `hold` ahead (an attempt cut short by a crash is
-    /// tried again after it). A notification another replica took first is
-    /// left to it.
+    /// Takes up to `limit` notifications of these channels whose next
+    /// attempt is due, each for one attempt held `hold` ahead (an attempt
+    /// cut short by a crash is tried again after it). A notification another
+    /// replica took first is left to it, and so are the channels this one
+    /// cannot serve (a replica without an SMTP relay leaves the emails).
     pub async fn claim_notifications(
         &self,
+        channels: &[Channel],
         now: DateTime<Utc>,
         hold: Duration,
         limit: usize,
     ) -> Result<Vec<Notification>, StoreError> {
         let now_us = to_micros(now);
         let held_until = micros_after(now, hold);
+        let channels: Vec<&str> = channels.iter().map(|c| c.as_str()).collect();
         let due: Vec<NotificationRow> = with_conn!(self, reader, |conn| {
             watch_notifications::table
                 .filter(watch_notifications::next_attempt_at.le(now_us))
+                .filter(watch_notifications::channel.eq_any(&channels))
                 .order(watch_notifications::next_attempt_at.asc())
                 .limit(i64::try_from(limit).unwrap_or(i64::MAX))
                 .select(NotificationRow::as_select())
