@@ -33,7 +33,7 @@ pub use watch_events::StreamedEvent;
 pub use watch_notifications::{MAX_LISTED, Outgoing};
 pub use watch_requests::{NewsListRequest, NewsListing, WatchField, WatchListing};
 pub use watch_runs::Tick;
-pub use watches::{WatchService, WatchUpdate, raw_of};
+pub use watches::{WatchService, WatchUpdate};
 
 /// The task service: cheap to clone.
 #[derive(Debug, Clone)]

@@ -195,7 +195,7 @@ impl WatchService {
 }
 
 /// A stored watch as the request that would make it (the secret included).
-pub fn raw_of(watch: &Watch) -> RawWatch {
+fn raw_of(watch: &Watch) -> RawWatch {
     let spec = &watch.spec;
     RawWatch {
         name: spec.name.clone(),
