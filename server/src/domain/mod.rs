@@ -19,6 +19,7 @@ pub mod task;
 pub mod text;
 pub mod violations;
 pub mod watch;
+pub mod watch_event;
 
 pub use document::{Card, Document};
 pub use event::{EventKind, TaskEvent};
@@ -35,7 +36,5 @@ pub use status::TaskStatus;
 pub use summary::{TaskSummary, Totals};
 pub use task::{Counters, Task};
 pub use violations::{FieldViolation, Violations};
-pub use watch::{
-    Channel, Notification, RawWatch, RunId, TaskTemplate, Watch, WatchEvent, WatchEventKind, WatchId, WatchRun,
-    WatchSpec, Webhook,
-};
+pub use watch::{RawWatch, RunId, TaskTemplate, Watch, WatchId, WatchRun, WatchSpec, Webhook};
+pub use watch_event::{Channel, Notification, WatchEvent, WatchEventKind};
