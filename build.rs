@@ -4,7 +4,8 @@
 
 use std::path::PathBuf;
 
-const PROTOS: &[&str] = &["proto/scrape/v1/tasks.proto", "proto/scrape/v1/catalog.proto"];
+const PROTOS: &[&str] =
+    &["proto/scrape/v1/tasks.proto", "proto/scrape/v1/catalog.proto", "proto/scrape/v1/watches.proto"];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("cargo:rerun-if-changed=proto");

@@ -3,6 +3,7 @@
 pub mod cli;
 mod pages;
 mod retry;
+mod watches;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -18,6 +19,7 @@ pub use retry::{RECONNECT_WINDOW, is_transient};
 pub use scrape_api::pb;
 use scrape_api::pb::catalog_service_client::CatalogServiceClient;
 use scrape_api::pb::task_service_client::TaskServiceClient;
+use scrape_api::pb::watch_service_client::WatchServiceClient;
 
 use crate::pages::every_page;
 use crate::retry::Backoff;
@@ -74,11 +76,12 @@ impl Interceptor for Credentials {
 /// The channel of the generated clients, with the credentials added.
 pub type Transport = InterceptedService<Channel, Credentials>;
 
-/// A connection to a scrape-tasks server: both services over one channel.
+/// A connection to a scrape-tasks server: every service over one channel.
 #[derive(Debug, Clone)]
 pub struct Client {
     tasks: TaskServiceClient<Transport>,
     catalog: CatalogServiceClient<Transport>,
+    watches: WatchServiceClient<Transport>,
     health: tonic_health::pb::health_client::HealthClient<Transport>,
 }
 
@@ -122,6 +125,7 @@ impl Client {
         Client {
             tasks: TaskServiceClient::new(transport.clone()),
             catalog: CatalogServiceClient::new(transport.clone()),
+            watches: WatchServiceClient::new(transport.clone()),
             health: tonic_health::pb::health_client::HealthClient::new(transport),
         }
     }
@@ -134,6 +138,11 @@ impl Client {
     /// The generated catalog client.
     pub fn catalog(&self) -> CatalogServiceClient<Transport> {
         self.catalog.clone()
+    }
+
+    /// The generated watch client.
+    pub fn watches(&self) -> WatchServiceClient<Transport> {
+        self.watches.clone()
     }
 
     pub async fn start_task(&self, request: pb::StartTaskRequest) -> Result<pb::Task, Status> {

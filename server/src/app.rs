@@ -15,11 +15,12 @@ use crate::ServeError;
 use crate::auth::{self, Auth, Exposure, Tokens};
 use crate::catalog::Catalog;
 use crate::config::Config;
-use crate::grpc::{self, CatalogApi, TaskApi};
+use crate::grpc::{self, CatalogApi, TaskApi, WatchApi};
 use crate::incoming::{self, Preparation};
 use crate::runner::{ProgressHub, Runner};
+use crate::scheduler::{Scheduler, SystemClock};
 use crate::scrape::{Fetcher, Limits, ParserPool, Profiles, Resolver, Scraper, SiteBase};
-use crate::service::TaskService;
+use crate::service::{TaskService, WatchService};
 use crate::store::{DatabaseUrl, Store};
 use crate::tls::{self, TlsFiles};
 use crate::web;
@@ -32,6 +33,7 @@ pub struct App {
     database: DatabaseUrl,
     store: Store,
     runner: Runner,
+    scheduler: Scheduler,
     routes: Routes,
     health: HealthReporter,
     /// Ends open streams (progress, dashboard events) on shutdown.
@@ -95,25 +97,33 @@ impl App {
         let runner = Runner::new(store.clone(), scraper, catalog.clone(), hub.clone(), config.runner());
         let service =
             TaskService::new(store.clone(), catalog.clone(), hub, runner.clone()).with_limits(config.service_limits());
+        let watches = WatchService::new(store.clone(), service.clone(), config.smtp_url.is_some());
+        let scheduler = Scheduler::new(watches.clone(), Arc::new(SystemClock), config.scheduler())
+            .map_err(|e| ServeError::Config(e.to_string()))?;
         let streams = CancellationToken::new();
         let hosts = web::AllowedHosts::new(&config.allowed_hosts, config.listen).map_err(ServeError::Config)?;
         let security = web::Security { auth: auth.clone(), hosts: hosts.clone(), tls: tls.is_some() };
-        let dashboard = web::Dashboard::new(service.clone(), streams.clone(), security).map_err(ServeError::Config)?;
-        let (routes, health) = grpc::routes(TaskApi::new(service, streams.clone()), CatalogApi::new(catalog))
-            .await
-            .map_err(|e| ServeError::Config(format!("reflection: {e}")))?;
+        let dashboard = web::Dashboard::new(service.clone(), watches.clone(), streams.clone(), security)
+            .map_err(ServeError::Config)?;
+        let (routes, health) = grpc::routes(
+            TaskApi::new(service, streams.clone()),
+            CatalogApi::new(catalog),
+            WatchApi::new(watches, streams.clone()),
+        )
+        .await
+        .map_err(|e| ServeError::Config(format!("reflection: {e}")))?;
         let protected = auth.enabled();
         let routes = auth::guarded(routes, auth);
         // One address for gRPC (HTTP/2), gRPC-Web and the dashboard (HTTP/1.1).
         let routes = web::beside(routes, dashboard);
-        Ok(App { config, database, store, runner, routes, health, streams, protected, tls, hosts })
+        Ok(App { config, database, store, runner, scheduler, routes, health, streams, protected, tls, hosts })
     }
 
     /// Serves on `listener` until `shutdown` completes; then stops
     /// accepting, turns health NOT_SERVING, ends open streams, and hands
     /// running tasks back for resumption within the grace period.
     pub async fn serve(self, listener: TcpListener, shutdown: impl Future<Output = ()>) -> Result<(), ServeError> {
-        let App { config, database, store, runner, routes, health, streams, protected, tls, hosts } = self;
+        let App { config, database, store, runner, scheduler, routes, health, streams, protected, tls, hosts } = self;
         let address = listener.local_addr().map_err(|e| ServeError::Config(format!("listener: {e}")))?;
         if auth::check_exposure(address, protected, config.insecure_no_auth).map_err(ServeError::Config)?
             == Exposure::OpenOnPurpose
@@ -142,6 +152,8 @@ impl App {
             });
         }
         let workers = runner.start();
+        let stop_scheduling = CancellationToken::new();
+        let scheduling = scheduler.start(stop_scheduling.clone());
         let stop_serving = CancellationToken::new();
         let server = tonic::transport::Server::builder()
             .accept_http1(true)
@@ -168,6 +180,9 @@ impl App {
         grpc::set_not_serving(&health).await;
         streams.cancel();
         stop_serving.cancel();
+        // No run fires during the shutdown; a due time that comes meanwhile
+        // fires at the next start (or on another replica).
+        stop_scheduling.cancel();
         // Connections drain while running tasks are handed back; then a client
         // that keeps a stream open (a health watch) has one more second.
         let handed_back = CancellationToken::new();
@@ -183,6 +198,9 @@ impl App {
             },
             async {
                 runner.shutdown(workers).await;
+                if let Err(e) = scheduling.await {
+                    tracing::warn!(error = %e, "the scheduler ended abnormally");
+                }
                 handed_back.cancel();
             }
         );

@@ -10,6 +10,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::domain::SpecLimits;
 use crate::runner::{RunnerConfig, default_owner};
+use crate::scheduler::{RetryPolicy, SchedulerConfig, SmtpConfig};
 use crate::scrape::fetch::default_user_agent;
 use crate::scrape::{FetchConfig, LimitsConfig, ParseBudget, Pin};
 use crate::service::ServiceLimits;
@@ -172,6 +173,23 @@ pub struct Config {
     #[arg(long, env = "SCRAPE_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
 
+    /// SMTP relay for the email digests of watches: smtp://HOST:PORT (plain),
+    /// smtp://USER:PASSWORD@HOST:587?tls=required (STARTTLS) or smtps://HOST:465 (TLS).
+    #[arg(long, env = "SCRAPE_SMTP_URL", requires = "smtp_from")]
+    pub smtp_url: Option<String>,
+
+    /// The From address of the email digests, e.g. "Veille <veille@example.org>".
+    #[arg(long, env = "SCRAPE_SMTP_FROM", requires = "smtp_url")]
+    pub smtp_from: Option<String>,
+
+    /// Attempts at delivering a watch's notification (webhook or email) before giving up.
+    #[arg(long, env = "SCRAPE_NOTIFY_ATTEMPTS", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=100))]
+    pub notify_attempts: u32,
+
+    /// Pause after a failed delivery, in milliseconds; it doubles after each failure (at most 6 h).
+    #[arg(long, env = "SCRAPE_NOTIFY_RETRY_BASE_MS", default_value_t = 30_000)]
+    pub notify_retry_base_ms: u64,
+
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -252,6 +270,10 @@ impl Default for Config {
             handshake_timeout_secs: 10,
             log_format: LogFormat::Text,
             command: None,
+            smtp_url: None,
+            smtp_from: None,
+            notify_attempts: 10,
+            notify_retry_base_ms: 30_000,
         }
     }
 }
@@ -309,6 +331,21 @@ impl Config {
             shutdown_grace: Duration::from_secs(self.shutdown_grace_secs),
             owner: default_owner(),
             export_dir: self.export_dir.clone(),
+        }
+    }
+
+    pub fn scheduler(&self) -> SchedulerConfig {
+        SchedulerConfig {
+            retry: RetryPolicy {
+                attempts: self.notify_attempts,
+                base_delay: Duration::from_millis(self.notify_retry_base_ms),
+            },
+            smtp: match (&self.smtp_url, &self.smtp_from) {
+                (Some(url), Some(from)) => Some(SmtpConfig { url: url.clone(), from: from.clone() }),
+                _ => None,
+            },
+            user_agent: self.user_agent.clone(),
+            ..SchedulerConfig::default()
         }
     }
 }

@@ -7,19 +7,20 @@
 //! rest only through `service`:
 //!
 //! ```text
-//! app     ──▶ config, incoming, tls, metrics, auth, grpc, web, service, runner, scrape, store, catalog
-//! grpc    ──▶ auth, service, catalog, domain
-//! web     ──▶ auth, metrics, service, catalog, domain
-//! service ──▶ runner, export, store, catalog, domain
-//! runner  ──▶ scrape, export, store, catalog, domain
-//! export  ──▶ store, catalog, domain
-//! store   ──▶ domain
-//! scrape  ──▶ domain
-//! catalog ──▶ domain
-//! config  ──▶ the configuration types of runner, scrape, store and service
-//! metrics ──▶ store
+//! app       ──▶ config, incoming, tls, metrics, auth, grpc, web, scheduler, service, runner, scrape, store, catalog
+//! grpc      ──▶ auth, service, catalog, domain
+//! web       ──▶ auth, metrics, service, catalog, domain
+//! scheduler ──▶ service, catalog, domain
+//! service   ──▶ runner, export, store, catalog, domain
+//! runner    ──▶ scrape, export, store, catalog, domain
+//! export    ──▶ store, catalog, domain
+//! store     ──▶ domain
+//! scrape    ──▶ domain
+//! catalog   ──▶ domain
+//! config    ──▶ the configuration types of runner, scheduler, scrape, store and service
+//! metrics   ──▶ store
 //! auth, tls, incoming ──▶ nothing of the above
-//! domain  ──▶ nothing
+//! domain    ──▶ nothing
 //! ```
 //!
 //! - [`domain`]: what a task is — ids, statuses and the lifecycle's moves,
@@ -35,8 +36,11 @@
 //! - [`export`]: a task's results as JSON, CSV or text, read from the store.
 //! - [`runner`]: workers that claim tasks, run their searches with the
 //!   engine and record them in the store.
-//! - [`service`]: every rule of the task API, shared by every front end:
-//!   request checks, list plans, page tokens, summaries.
+//! - [`service`]: every rule of the task and watch APIs, shared by every
+//!   front end: request checks, list plans, page tokens, summaries, and the
+//!   runs of watches (firing due times, counting news) at a given time.
+//! - [`scheduler`]: the loop that drives the watches on a clock — due
+//!   times, ended runs, notifications (webhook, email) with retries.
 //! - [`grpc`]: the tonic services, reflection and health: wire values in,
 //!   service calls, wire values out.
 //! - [`web`]: the dashboard, served beside the gRPC and gRPC-Web API, over
@@ -60,6 +64,7 @@ pub mod harness;
 pub mod incoming;
 pub mod metrics;
 pub mod runner;
+pub mod scheduler;
 pub mod scrape;
 pub mod service;
 pub mod store;

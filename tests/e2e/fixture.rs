@@ -176,7 +176,8 @@ struct Traffic {
 }
 
 struct State {
-    cards: HashMap<(String, String), Vec<FixtureCard>>,
+    /// Cards per (domain, keyword), newest first; tests may add some.
+    cards: Mutex<HashMap<(String, String), Vec<FixtureCard>>>,
     faults: Mutex<HashMap<String, Fault>>,
     /// The fault of every path without one of its own.
     default_fault: Mutex<Option<Fault>>,
@@ -220,7 +221,7 @@ impl FixtureSite {
             cards.insert(((*domain).to_owned(), (*keyword).to_owned()), generate(domain, keyword, *count));
         }
         let state = Arc::new(State {
-            cards,
+            cards: Mutex::new(cards),
             faults: Mutex::new(HashMap::new()),
             default_fault: Mutex::new(None),
             gates: Mutex::new(HashMap::new()),
@@ -257,7 +258,26 @@ impl FixtureSite {
 
     /// The cards served for a site and keyword, in page order.
     pub fn cards(&self, domain: &str, keyword: &str) -> Vec<FixtureCard> {
-        self.state.cards.get(&(domain.to_owned(), keyword.to_owned())).cloned().unwrap_or_default()
+        self.state
+            .cards
+            .lock()
+            .expect("cards")
+            .get(&(domain.to_owned(), keyword.to_owned()))
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// Publishes `n` more cards for a site and keyword, first in the results
+    /// as the newest are on the real sites; returns them. They are new
+    /// documents for a `bovin` search (the generator shares some cards of
+    /// other keywords with `bovin`).
+    pub fn add_cards(&self, domain: &str, keyword: &str, n: usize) -> Vec<FixtureCard> {
+        let mut all = self.state.cards.lock().expect("cards");
+        let cards = all.entry((domain.to_owned(), keyword.to_owned())).or_default();
+        let before = cards.len();
+        let added: Vec<FixtureCard> = generate(domain, keyword, before + n).split_off(before);
+        cards.splice(0..0, added.iter().cloned());
+        added
     }
 
     /// Pages a scraper fetches for a site and keyword: the pages with cards
@@ -411,7 +431,8 @@ async fn serve_request(state: &Arc<State>, reader: &mut Reader, write: &mut Writ
     let truncated = matches!(fault, Some(Fault::Truncated));
     let page = || {
         let (domain, keyword, offset) = parse_path(&path)?;
-        let cards = state.cards.get(&(domain.clone(), keyword.clone())).map(Vec::as_slice).unwrap_or_default();
+        let all = state.cards.lock().expect("cards");
+        let cards = all.get(&(domain.clone(), keyword.clone())).map(Vec::as_slice).unwrap_or_default();
         let window = date_window(&query).filter(|_| state.date_filter.load(std::sync::atomic::Ordering::SeqCst));
         let cards: Vec<&FixtureCard> = cards
             .iter()

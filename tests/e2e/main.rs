@@ -5,6 +5,7 @@
 
 mod fixture;
 mod helpers;
+mod watch_helpers;
 
 mod binary;
 mod catalog;
@@ -29,3 +30,8 @@ mod store_faults;
 mod streaming;
 mod unsupported;
 mod validation;
+mod watch_cli;
+mod watch_notifications;
+mod watch_pages;
+mod watch_replicas;
+mod watches;

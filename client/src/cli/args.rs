@@ -2,7 +2,7 @@
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-/// Start, watch, stop and list scraping tasks on a scrape-tasks server.
+/// Start, watch, stop and list scraping tasks, and schedule watches, on a scrape-tasks server.
 #[derive(Debug, Parser)]
 #[command(name = "scrapectl", version, about, max_term_width = 100)]
 pub struct Cli {
@@ -62,11 +62,9 @@ pub enum Output {
 pub enum Command {
     /// Start a task: keywords × prefectures (all, or some regions or prefectures).
     Start(StartArgs),
-    /// Follow a task's progress until it ends.
-    Watch {
-        /// Task id.
-        id: String,
-    },
+    /// Follow a task until it ends (`watch TASK_ID`), or manage watches: tasks
+    /// run on a schedule that report what is new (`watch create|list|get|pause|resume|run|news|events|delete`).
+    Watch(crate::cli::watch_args::WatchArgs),
     /// Stop a pending or running task (results found so far are kept), or all of them.
     Stop {
         /// Task id.

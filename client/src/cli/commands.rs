@@ -8,13 +8,20 @@ use crate::cli::args::{Command, ExportFormat, ListArgs, Output, StartArgs, Statu
 use crate::cli::bar::Bar;
 use crate::cli::outcome::Outcome;
 use crate::cli::printer::Printer;
-use crate::cli::{exit, json, render};
+use crate::cli::watch_args::WatchArgs;
+use crate::cli::{exit, json, render, watches};
 use crate::{Client, FollowEvent, pb};
 
 pub async fn run(client: &Client, printer: Printer, command: Command) -> anyhow::Result<ExitCode> {
     match command {
         Command::Start(args) => return start(client, printer, args).await,
-        Command::Watch { id } => return watch(client, printer, &id).await,
+        Command::Watch(WatchArgs { task_id: Some(id), .. }) => return watch(client, printer, &id).await,
+        Command::Watch(WatchArgs { command: Some(command), .. }) => {
+            return watches::run(client, printer, command, |id| async move { watch(client, printer, &id).await }).await;
+        }
+        Command::Watch(WatchArgs { task_id: None, command: None }) => {
+            anyhow::bail!("give a task id to follow, or a subcommand (see scrapectl watch --help)")
+        }
         Command::List(args) => list(client, printer, args).await?,
         Command::Stop { id: Some(id), .. } => print_task(printer, &client.stop_task(&id).await?)?,
         Command::Stop { id: None, .. } => {

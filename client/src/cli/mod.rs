@@ -9,5 +9,7 @@ pub mod json;
 pub mod outcome;
 pub mod printer;
 pub mod render;
+pub mod watch_args;
+pub mod watches;
 
 pub use args::Cli;

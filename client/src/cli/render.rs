@@ -66,7 +66,7 @@ pub fn local_time(ts: Option<&prost_types::Timestamp>) -> String {
 
 /// How a column gives way when a table must fit a width.
 #[derive(Debug, Clone, Copy)]
-enum Fit {
+pub(crate) enum Fit {
     /// Never wrapped: ids and links (what people copy) and numbers.
     Whole,
     /// Wrapped at spaces when needed, but no narrower than this.
@@ -77,7 +77,7 @@ enum Fit {
 
 /// A table with these columns, fitted to `layout`: the other columns wrap
 /// to make room for the whole ones.
-fn table(columns: &[(&str, Fit)], layout: Layout) -> Table {
+pub(crate) fn table(columns: &[(&str, Fit)], layout: Layout) -> Table {
     let mut table = Table::new();
     table.load_preset(UTF8_FULL_CONDENSED).set_header(columns.iter().map(|(name, _)| *name));
     if layout.wide {

@@ -32,6 +32,17 @@ pub const METHODS: &[(&str, Role)] = &[
     ("/scrape.v1.TaskService/ListTaskEvents", Role::Viewer),
     ("/scrape.v1.CatalogService/ListRegions", Role::Viewer),
     ("/scrape.v1.CatalogService/ListPrefectures", Role::Viewer),
+    ("/scrape.v1.WatchService/CreateWatch", Role::Operator),
+    ("/scrape.v1.WatchService/GetWatch", Role::Viewer),
+    ("/scrape.v1.WatchService/ListWatches", Role::Viewer),
+    ("/scrape.v1.WatchService/UpdateWatch", Role::Operator),
+    ("/scrape.v1.WatchService/PauseWatch", Role::Operator),
+    ("/scrape.v1.WatchService/ResumeWatch", Role::Operator),
+    ("/scrape.v1.WatchService/DeleteWatch", Role::Operator),
+    ("/scrape.v1.WatchService/RunWatchNow", Role::Operator),
+    ("/scrape.v1.WatchService/ListWatchNews", Role::Viewer),
+    ("/scrape.v1.WatchService/ListWatchEvents", Role::Viewer),
+    ("/scrape.v1.WatchService/StreamWatchEvents", Role::Viewer),
 ];
 
 /// Services anyone may call: load balancers probe health without a token,

@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 
 use crate::domain::text::{HIDDEN_OR_CONTROL, fold, is_hidden_or_control};
-use crate::domain::{TaskId, TaskStatus, Violations};
+use crate::domain::{TaskId, TaskStatus, Violations, WatchId};
 
 /// Longest free-text query accepted, in characters.
 pub const MAX_QUERY_LEN: usize = 200;
@@ -53,6 +53,8 @@ pub struct TaskQuery {
     pub created_before: Option<DateTime<Utc>>,
     /// Matches a task id, a keyword, or a prefecture or region name or code.
     pub text: Option<TextQuery>,
+    /// Only the runs of this watch.
+    pub watch: Option<WatchId>,
 }
 
 /// Which operation results of a task to list.

@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::domain::{TaskId, TaskSpec, TaskStatus};
+use crate::domain::{TaskId, TaskSpec, TaskStatus, WatchId};
 
 /// Running totals of a task, updated as each operation ends.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -42,6 +42,8 @@ pub struct Task {
     pub updated_at: DateTime<Utc>,
     pub started_at: Option<DateTime<Utc>>,
     pub completed_at: Option<DateTime<Utc>>,
+    /// The watch whose run this task is; kept after the watch is deleted.
+    pub watch_id: Option<WatchId>,
 }
 
 /// How a task went, for people: its status, except that a success with

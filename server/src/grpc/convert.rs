@@ -165,6 +165,7 @@ impl Wire<'_> {
                 keywords: Vec::new(),
                 prefectures: Vec::new(),
             }),
+            watch_id: task.watch_id.map(|id| id.to_string()).unwrap_or_default(),
         }
     }
 

@@ -1,18 +1,22 @@
-//! The gRPC transport: the task and catalog services, server reflection
+//! The gRPC transport: the task, watch and catalog services, server reflection
 //! (v1 and v1alpha) and `grpc.health.v1`, in one router.
 
 pub mod catalog;
 pub mod convert;
 pub mod status;
 pub mod tasks;
+pub mod watch_convert;
+pub mod watches;
 
 use scrape_api::pb::catalog_service_server::CatalogServiceServer;
 use scrape_api::pb::task_service_server::TaskServiceServer;
+use scrape_api::pb::watch_service_server::WatchServiceServer;
 use tonic::service::Routes;
 use tonic_health::server::HealthReporter;
 
 pub use catalog::CatalogApi;
 pub use tasks::TaskApi;
+pub use watches::WatchApi;
 
 /// Largest message accepted from a client.
 const MAX_REQUEST_BYTES: usize = 1024 * 1024;
@@ -22,9 +26,11 @@ const MAX_REQUEST_BYTES: usize = 1024 * 1024;
 pub async fn routes(
     tasks: TaskApi,
     catalog: CatalogApi,
+    watches: WatchApi,
 ) -> Result<(Routes, HealthReporter), tonic_reflection::server::Error> {
     let (health, health_service) = tonic_health::server::health_reporter();
     health.set_serving::<TaskServiceServer<TaskApi>>().await;
+    health.set_serving::<WatchServiceServer<WatchApi>>().await;
     health.set_serving::<CatalogServiceServer<CatalogApi>>().await;
 
     let reflection = || {
@@ -36,6 +42,7 @@ pub async fn routes(
     let routes = Routes::builder()
         .add_service(TaskServiceServer::new(tasks).max_decoding_message_size(MAX_REQUEST_BYTES))
         .add_service(CatalogServiceServer::new(catalog).max_decoding_message_size(MAX_REQUEST_BYTES))
+        .add_service(WatchServiceServer::new(watches).max_decoding_message_size(MAX_REQUEST_BYTES))
         .add_service(health_service)
         .add_service(reflection().build_v1()?)
         .add_service(reflection().build_v1alpha()?)
@@ -48,5 +55,6 @@ pub async fn routes(
 pub async fn set_not_serving(health: &HealthReporter) {
     health.set_not_serving::<TaskServiceServer<TaskApi>>().await;
     health.set_not_serving::<CatalogServiceServer<CatalogApi>>().await;
+    health.set_not_serving::<WatchServiceServer<WatchApi>>().await;
     health.set_service_status("", tonic_health::ServingStatus::NotServing).await;
 }

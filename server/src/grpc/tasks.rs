@@ -88,6 +88,7 @@ impl TaskServiceApi for TaskApi {
                 query: &req.query,
                 page_size: req.page_size.into(),
                 page_token: &req.page_token,
+                watch_id: &req.watch_id,
             }))
             .map_err(invalid_argument)?;
         let (tasks, next_page_token) = paged(self.service.list_tasks(listing).await?, |t| self.task(t));

@@ -10,6 +10,11 @@ pub mod requests;
 mod results;
 mod search_text;
 mod tasks;
+mod watch_events;
+mod watch_notifications;
+pub mod watch_requests;
+mod watch_runs;
+mod watches;
 
 use std::sync::Arc;
 
@@ -18,11 +23,17 @@ use crate::domain::{OperationResult, Progress, SpecLimits, Task, TaskSummary};
 use crate::runner::{ProgressHub, Runner};
 use crate::store::{PendingQuota, Store};
 
+pub use crate::store::AttemptOutcome;
 pub use error::ServiceError;
 pub use page_token::InvalidPageToken;
 pub use requests::{
     DocumentListRequest, DocumentListing, Purge, ResultListRequest, ResultListing, TaskListRequest, TaskListing,
 };
+pub use watch_events::StreamedEvent;
+pub use watch_notifications::{MAX_LISTED, Outgoing};
+pub use watch_requests::{NewsListRequest, NewsListing, WatchField, WatchListing};
+pub use watch_runs::Tick;
+pub use watches::{WatchService, WatchUpdate};
 
 /// The task service: cheap to clone.
 #[derive(Debug, Clone)]

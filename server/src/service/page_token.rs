@@ -12,13 +12,13 @@ use crate::store::{DocumentCursor, OperationCursor, TaskCursor};
 #[error("invalid page token: pass back a next_page_token unchanged, or nothing for the first page")]
 pub struct InvalidPageToken;
 
-fn encode(kind: &str, parts: &[String]) -> String {
+pub(super) fn encode(kind: &str, parts: &[String]) -> String {
     let mut all = vec![kind.to_owned()];
     all.extend_from_slice(parts);
     URL_SAFE_NO_PAD.encode(serde_json::to_vec(&all).expect("strings serialise"))
 }
 
-fn decode<const N: usize>(kind: &str, token: &str) -> Result<[String; N], InvalidPageToken> {
+pub(super) fn decode<const N: usize>(kind: &str, token: &str) -> Result<[String; N], InvalidPageToken> {
     let bytes = URL_SAFE_NO_PAD.decode(token.trim()).map_err(|_| InvalidPageToken)?;
     let mut parts: Vec<String> = serde_json::from_slice(&bytes).map_err(|_| InvalidPageToken)?;
     if parts.len() != N + 1 || parts[0] != kind {
@@ -29,7 +29,7 @@ fn decode<const N: usize>(kind: &str, token: &str) -> Result<[String; N], Invali
 }
 
 /// Decodes an optional token (empty: the first page).
-fn optional<T>(
+pub(super) fn optional<T>(
     token: &str,
     parse: impl FnOnce(&str) -> Result<T, InvalidPageToken>,
 ) -> Result<Option<T>, InvalidPageToken> {

@@ -8,7 +8,9 @@ use chrono::{DateTime, Utc};
 use crate::catalog::Catalog;
 use crate::domain::keywords::MAX_KEYWORD_LEN;
 use crate::domain::text::{HIDDEN_OR_CONTROL, is_hidden_or_control};
-use crate::domain::{DocumentQuery, PageSize, ResultQuery, TaskId, TaskQuery, TaskStatus, TextQuery, Violations};
+use crate::domain::{
+    DocumentQuery, PageSize, ResultQuery, TaskId, TaskQuery, TaskStatus, TextQuery, Violations, WatchId,
+};
 use crate::service::page_token;
 use crate::store::{DocumentCursor, OperationCursor, TaskCursor};
 
@@ -21,6 +23,8 @@ pub struct TaskListRequest<'a> {
     pub query: &'a str,
     pub page_size: i64,
     pub page_token: &'a str,
+    /// Only the runs of this watch (empty: any task).
+    pub watch_id: &'a str,
 }
 
 /// A valid `ListTasks`.
@@ -48,12 +52,18 @@ impl TaskListing {
         let text = TextQuery::parse(request.query, &mut violations);
         let size = PageSize::parse(request.page_size, &mut violations);
         let cursor = token(page_token::task_cursor(request.page_token), &mut violations);
+        let watch = if request.watch_id.trim().is_empty() {
+            None
+        } else {
+            WatchId::parse_field("watch_id", request.watch_id).map_err(|more| violations.0.extend(more.0)).ok()
+        };
         violations.into_result(TaskListing {
             query: TaskQuery {
                 statuses,
                 created_after: request.created_after,
                 created_before: request.created_before,
                 text,
+                watch,
             },
             size,
             cursor,

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use chrono::Utc;
 
-use crate::domain::{EventKind, Progress, RawTaskSpec, Task, TaskId, TaskSpec, TaskSummary, Violations};
+use crate::domain::{EventKind, Progress, RawTaskSpec, Task, TaskId, TaskSpec, TaskSummary, Violations, WatchId};
 use crate::service::progress::wait_terminal;
 use crate::service::{Page, Purge, ServiceError, TaskDetails, TaskListing, TaskService, page_token};
 use crate::store::{Change, Inserted, NewTask, Notice, StopOutcome, TaskSearch};
@@ -19,6 +19,16 @@ impl TaskService {
     /// its token, when the server has tokens), within the pending-task
     /// quotas; a known request id returns its task.
     pub async fn start_task(&self, raw: RawTaskSpec, by: Option<&str>) -> Result<Task, ServiceError> {
+        self.start(raw, by, None).await
+    }
+
+    /// Starts a run of a watch: a task like any other (the same checks),
+    /// linked to its watch.
+    pub async fn start_watch_run(&self, raw: RawTaskSpec, watch: WatchId) -> Result<Task, ServiceError> {
+        self.start(raw, None, Some(watch)).await
+    }
+
+    async fn start(&self, raw: RawTaskSpec, by: Option<&str>, watch: Option<WatchId>) -> Result<Task, ServiceError> {
         let spec = TaskSpec::parse_within(raw, &self.catalog, &self.limits.spec)?;
         let id = TaskId::new();
         let search_text = self.search_text(id, &spec);
@@ -36,6 +46,7 @@ impl TaskService {
             now: Utc::now(),
             created_by: by.map(str::to_owned),
             quota: self.limits.pending,
+            watch,
         };
         match self.store.insert_task(new).await? {
             Inserted::Created(task) => {

@@ -125,6 +125,7 @@ impl TryFrom<TaskRow> for Task {
             updated_at: from_micros(row.updated_at)?,
             started_at: row.started_at.map(from_micros).transpose()?,
             completed_at: row.completed_at.map(from_micros).transpose()?,
+            watch_id: row.watch_id.map(|id| id.parse().map_err(|_| corrupt("watch id", &id))).transpose()?,
         })
     }
 }

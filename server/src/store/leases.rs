@@ -30,6 +30,7 @@ async fn store_with_a_task() -> (tempfile::TempDir, Store, TaskId) {
         now: Utc::now(),
         created_by: None,
         quota: Default::default(),
+        watch: None,
     };
     store.insert_task(new).await.expect("insert");
     (dir, store, id)

@@ -26,6 +26,11 @@ pub mod schema;
 #[cfg(test)]
 mod state_machine;
 mod tasks;
+mod watch_events;
+mod watch_news;
+mod watch_rows;
+mod watch_runs;
+mod watches;
 
 use std::time::Duration;
 
@@ -45,6 +50,10 @@ pub use notify::Notice;
 pub use operations::OperationCursor;
 pub use quotas::{PendingQuota, QuotaExceeded};
 pub use tasks::{Inserted, NewTask, TaskCursor, TaskSearch};
+pub use watch_events::{AttemptOutcome, EventsAfter, MAX_EVENTS_PER_WATCH};
+pub use watch_news::{NewsCursor, NewsFilter};
+pub use watch_runs::{DueWatch, EndedRun, UnstartedRun};
+pub use watches::{PauseChange, WatchCursor};
 
 /// A SQLite connection usable from async code (queries run on blocking threads).
 pub(crate) type SqliteConn = SyncConnectionWrapper<SqliteConnection>;

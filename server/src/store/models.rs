@@ -33,6 +33,8 @@ pub(crate) struct TaskRow {
     pub updated_at: i64,
     pub started_at: Option<i64>,
     pub completed_at: Option<i64>,
+    /// The watch this task is a run of.
+    pub watch_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]

@@ -45,6 +45,7 @@ async fn random_walks_through_the_lifecycle_keep_the_timestamps_consistent() {
         now: clock,
         created_by: None,
         quota: Default::default(),
+        watch: None,
     };
     let crate::store::Inserted::Created(task) = store.insert_task(new).await.expect("insert") else {
         panic!("not created")

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, RunQueryDsl};
 
-use crate::domain::{EventKind, Task, TaskId, TaskQuery, TaskSpec, TaskStatus};
+use crate::domain::{EventKind, Task, TaskId, TaskQuery, TaskSpec, TaskStatus, WatchId};
 use crate::store::convert::{status_name, status_names, to_i32, to_json, to_micros};
 use crate::store::dialect::Dialect;
 use crate::store::models::TaskRow;
@@ -30,6 +30,8 @@ pub struct NewTask {
     pub created_by: Option<String>,
     /// The pending-task quotas the insert must respect.
     pub quota: PendingQuota,
+    /// The watch this task is a run of.
+    pub watch: Option<WatchId>,
 }
 
 /// What an insert did.
@@ -184,6 +186,7 @@ impl Store {
         let text = query.text.as_ref().and_then(|t| t.folded());
         let pattern = text.map(like_pattern);
         let id = search.id.map(|id| id.to_string());
+        let watch = query.watch.map(|id| id.to_string());
         let rows: Vec<TaskRow> = with_conn!(self, reader, |conn| {
             // A rare word is looked up in an index; a common one is found
             // fastest by walking the newest tasks until the page is full.
@@ -200,6 +203,9 @@ impl Store {
             }
             if let Some(before) = query.created_before {
                 rows = rows.filter(tasks::created_at.lt(to_micros(before)));
+            }
+            if let Some(watch) = &watch {
+                rows = rows.filter(tasks::watch_id.eq(watch));
             }
             if let Some(id) = &id {
                 rows = rows.filter(tasks::id.eq(id));
@@ -273,6 +279,7 @@ fn new_row(new: &NewTask) -> TaskRow {
         updated_at: now,
         started_at: None,
         completed_at: None,
+        watch_id: new.watch.map(|id| id.to_string()),
     }
 }
 

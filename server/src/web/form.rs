@@ -20,9 +20,9 @@ use crate::web::{PageError, Shared, Visitor, layout};
 
 /// What the person typed, to show again, and the messages per field.
 #[derive(Debug, Default)]
-struct Filled {
-    params: Params,
-    errors: BTreeMap<&'static str, Vec<String>>,
+pub(super) struct Filled {
+    pub(super) params: Params,
+    pub(super) errors: BTreeMap<&'static str, Vec<String>>,
 }
 
 /// `GET /tasks/new`: an empty form.
@@ -197,12 +197,12 @@ fn render(catalog: &Catalog, filled: &Filled, visitor: &Visitor) -> Markup {
     layout::page_as(Some(visitor), "New task", body)
 }
 
-fn invalid(filled: &Filled, name: &str) -> Option<&'static str> {
+pub(super) fn invalid(filled: &Filled, name: &str) -> Option<&'static str> {
     filled.errors.contains_key(name).then_some("true")
 }
 
 /// A labelled control with its help text and, when invalid, its messages.
-fn field(filled: &Filled, name: &str, label: &str, help: &str, control: Markup) -> Markup {
+pub(super) fn field(filled: &Filled, name: &str, label: &str, help: &str, control: Markup) -> Markup {
     let errors = filled.errors.get(name);
     html! {
         div.field.invalid[errors.is_some()] {

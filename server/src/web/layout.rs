@@ -37,6 +37,7 @@ pub fn page_as(visitor: Option<&Visitor>, title: &str, main: Markup) -> Markup {
                     nav aria-label="Main" {
                         ul {
                             li { a href="/" { "Tasks" } }
+                            li { a href="/watches" { "Watches" } }
                             @if may_start { li { a.button href="/tasks/new" { "New task" } } }
                             @if let Some(caller) = visitor.and_then(|v| v.caller.as_ref()) {
                                 li.who { span { (caller.name) " (" (caller.role) ")" } }

@@ -140,6 +140,7 @@ fn listing(params: &Params) -> Result<TaskListing, PageError> {
         query: params.raw("q"),
         page_size: PAGE_SIZE,
         page_token: params.raw("page"),
+        watch_id: params.raw("watch"),
     };
     Ok(violations.and(TaskListing::parse(request))?)
 }

@@ -4,13 +4,15 @@
 //!
 //! Every page works without JavaScript (forms post, then redirect); the small
 //! embedded script adds live updates and confirmation dialogs. Every action
-//! goes through [`TaskService`], so the dashboard follows the API's rules.
+//! goes through [`TaskService`] or [`WatchService`], so the dashboard follows
+//! the API's rules. Each watch's news are also an Atom feed.
 
 mod actions;
 mod assets;
 mod detail;
 mod errors;
 mod export;
+mod feed;
 mod form;
 mod format;
 mod headers;
@@ -23,6 +25,8 @@ mod params;
 mod results;
 pub mod session;
 mod sse;
+mod watch_form;
+mod watches;
 
 use std::sync::Arc;
 
@@ -37,7 +41,7 @@ use tonic_web::{GrpcWebLayer, GrpcWebService};
 use tower::{Layer, ServiceExt};
 
 use crate::auth::Auth;
-use crate::service::TaskService;
+use crate::service::{TaskService, WatchService};
 
 pub use errors::PageError;
 pub use hosts::AllowedHosts;
@@ -48,6 +52,8 @@ pub use session::Visitor;
 #[derive(Debug)]
 pub struct Dashboard {
     service: TaskService,
+    /// The watch pages (`/watches…`) and their feeds.
+    watches: WatchService,
     shutdown: CancellationToken,
     sessions: session::Sessions,
     hosts: AllowedHosts,
@@ -65,13 +71,18 @@ pub struct Security {
 }
 
 impl Dashboard {
-    /// The dashboard over `service` under `security`; its live streams end
-    /// when `shutdown` is cancelled. Fails only when the system has no
-    /// randomness for the session key.
-    pub fn new(service: TaskService, shutdown: CancellationToken, security: Security) -> Result<Dashboard, String> {
+    /// The dashboard over `service` and `watches` under `security`; its
+    /// live streams end when `shutdown` is cancelled. Fails only when the
+    /// system has no randomness for the session key.
+    pub fn new(
+        service: TaskService,
+        watches: WatchService,
+        shutdown: CancellationToken,
+        security: Security,
+    ) -> Result<Dashboard, String> {
         let sessions = session::Sessions::new(security.auth, security.tls)
             .ok_or_else(|| "no system randomness for the dashboard's session key".to_owned())?;
-        Ok(Dashboard { service, shutdown, sessions, hosts: security.hosts })
+        Ok(Dashboard { service, watches, shutdown, sessions, hosts: security.hosts })
     }
 }
 
@@ -109,6 +120,15 @@ fn pages(state: Shared) -> Router {
         .route("/tasks/{id}/export", get(export::download))
         .route("/tasks/{id}/events", get(sse::task))
         .route("/events", get(sse::tasks))
+        .route("/watches", get(watches::list).post(watch_form::create))
+        .route("/watches/new", get(watch_form::new))
+        .route("/watches/{id}", get(watches::page).post(watch_form::update))
+        .route("/watches/{id}/edit", get(watch_form::edit))
+        .route("/watches/{id}/run", post(watches::run))
+        .route("/watches/{id}/pause", post(watches::pause))
+        .route("/watches/{id}/resume", post(watches::resume))
+        .route("/watches/{id}/delete", post(watches::delete))
+        .route("/watches/{id}/feed.atom", get(feed::atom))
         .route("/assets/{name}", get(assets::serve))
         .route("/sign-in", get(session::page).post(session::sign_in))
         .route("/sign-out", post(session::sign_out))

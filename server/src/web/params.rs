@@ -32,6 +32,12 @@ impl Params {
         self.0.iter().filter(move |(n, _)| n == name).map(|(_, v)| v.trim()).filter(|v| !v.is_empty())
     }
 
+    /// These pairs and one more: a form the server fills in.
+    pub fn plus(mut self, name: &str, value: &str) -> Params {
+        self.0.push((name.to_owned(), value.to_owned()));
+        self
+    }
+
     /// A query string of these pairs with `name` replaced by `value` (or
     /// removed when `None`): links that keep the current filters.
     pub fn with(&self, name: &str, value: Option<&str>) -> String {
