@@ -59,6 +59,7 @@ pub(super) async fn execute(inner: Arc<Inner>, claim: Claim) {
         cancel: cancel.clone(),
         progress: sender.clone(),
         signals: signals.clone(),
+        in_flight: std::sync::Mutex::default(),
     });
     let finished_all = if signals.stopped() {
         cancel.cancel();

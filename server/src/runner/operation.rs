@@ -1,27 +1,35 @@
-//! The operations of a running task: which remain, running them with a
-//! bounded number in flight, and recording each one as it ends.
+//! The operations of a running task: which remain (and where those cut short
+//! stopped), running them with a bounded number in flight, and writing each
+//! page as it comes and each end, through the store's writer.
 
-use std::collections::HashSet;
-use std::sync::Arc;
+use std::collections::{HashMap, HashSet};
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 use chrono::Utc;
+use futures_util::StreamExt;
+use futures_util::stream::FuturesOrdered;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use crate::catalog::Prefecture;
-use crate::domain::{Card, Counters, OperationOutcome, Progress, Task, TaskId};
+use crate::domain::{Counters, OperationProgress, Progress, Task, TaskId};
 use crate::runner::Inner;
 use crate::runner::heartbeat::Signals;
 use crate::runner::retry::retry_unavailable;
-use crate::scrape::{CardFilter, OperationReport, SearchError, Site};
-use crate::store::StoreError;
+use crate::scrape::{CardFilter, SearchError, SearchState, Site};
+use crate::store::{Acknowledgement, Step, StoreError, Write, WriteError};
 
 /// One operation to run: a keyword on a prefecture's site.
 pub(super) struct Operation {
     prefecture: Prefecture,
     site: Site,
     keyword: String,
+    /// Where it stood when an earlier run of the task was cut short: it
+    /// goes on from there.
+    resume_from: Option<OperationProgress>,
 }
 
 /// Everything the operations of one task share.
@@ -32,16 +40,28 @@ pub(super) struct TaskRun {
     pub cancel: CancellationToken,
     pub progress: watch::Sender<Progress>,
     pub signals: Arc<Signals>,
+    /// The operations in flight (prefecture code, keyword), in the order
+    /// they started: the live progress shows the latest.
+    pub in_flight: Mutex<Vec<(String, String)>>,
 }
 
 /// The operations not recorded yet, keyword by keyword so that operations in
-/// flight spread over many hosts.
+/// flight spread over many hosts; those an earlier run left in flight come
+/// first, each from where it stood.
 pub(super) async fn pending_operations(inner: &Inner, task: &Task) -> Result<Vec<Operation>, StoreError> {
     let done: HashSet<(String, String)> = inner.store.recorded_operations(task.id).await?.into_iter().collect();
+    let mut in_flight: HashMap<(String, String), OperationProgress> = inner
+        .store
+        .operations_in_flight(task.id)
+        .await?
+        .into_iter()
+        .map(|op| ((op.prefecture_code, op.keyword), op.progress))
+        .collect();
     let mut operations = Vec::new();
     for keyword in task.spec.keywords.iter() {
         for code in &task.spec.targets {
-            if done.contains(&(code.clone(), keyword.to_owned())) {
+            let place = (code.clone(), keyword.to_owned());
+            if done.contains(&place) {
                 continue;
             }
             let Some(prefecture) = inner.catalog.prefecture_by_code(code) else {
@@ -53,9 +73,16 @@ pub(super) async fn pending_operations(inner: &Inner, task: &Task) -> Result<Vec
                 tracing::error!(task = %task.id, code, profile = ?prefecture.profile, "unknown site profile; skipped");
                 continue;
             };
-            operations.push(Operation { prefecture: prefecture.clone(), site, keyword: keyword.to_owned() });
+            let resume_from = in_flight.remove(&place);
+            operations.push(Operation {
+                prefecture: prefecture.clone(),
+                site,
+                keyword: keyword.to_owned(),
+                resume_from,
+            });
         }
     }
+    operations.sort_by_key(|op| op.resume_from.is_none());
     Ok(operations)
 }
 
@@ -88,87 +115,218 @@ pub(super) async fn run_operations(run: &Arc<TaskRun>, operations: Vec<Operation
     complete && queue.len() == 0
 }
 
-/// Runs one operation and records it; returns whether it ran to its end.
+/// Runs one operation, shown in flight meanwhile; returns whether it ran to
+/// its end and was recorded.
 async fn run_operation(run: Arc<TaskRun>, operation: Operation) -> bool {
-    let Operation { prefecture, site, keyword } = operation;
-    run.progress.send_modify(|p| {
-        p.in_flight_operations += 1;
-        p.current_prefecture = Some(prefecture.code.clone());
-        p.current_keyword = Some(keyword.clone());
-    });
-    run.inner.announce(&run.progress.borrow());
-    let mut search = run.inner.scraper.search(&site, &keyword, run.filter.clone());
-    let mut cards: Vec<Card> = Vec::new();
-    let ended = loop {
-        match search.next_page(&run.cancel).await {
-            Ok(Some(page)) => cards.extend(page.cards),
-            Ok(None) => break Ok(search.report(None)),
-            Err(SearchError::Failed(error)) => break Ok(search.report(Some(error))),
-            Err(SearchError::Cancelled { .. }) => break Err(()),
-        }
-    };
-    let counters = match ended {
-        Ok(report) => record(&run, &prefecture, &keyword, report, &cards).await,
-        Err(()) => {
-            keep_partial(&run, &prefecture, &keyword, &cards).await;
-            None
-        }
-    };
-    let ran = counters.is_some();
-    run.progress.send_modify(|p| {
-        p.in_flight_operations = p.in_flight_operations.saturating_sub(1);
-        // Operations end in any order: never let the counters go back.
-        if let Some(counters) = counters
-            && counters.completed_operations >= p.counters.completed_operations
-        {
-            p.counters = counters;
-        }
-    });
-    run.inner.announce(&run.progress.borrow());
+    let Operation { prefecture, site, keyword, resume_from } = operation;
+    run.began(&prefecture.code, &keyword);
+    let ran = search_pages(&run, &prefecture.code, &site, &keyword, resume_from).await;
+    run.ended(&prefecture.code, &keyword);
     ran
 }
 
-/// Keeps what a stopped operation found; the operation itself is not
-/// recorded, so a restart or a resumption runs it again. A worker that lost
-/// the task to another keeps nothing: the task is no longer its own.
-async fn keep_partial(run: &TaskRun, prefecture: &Prefecture, keyword: &str, cards: &[Card]) {
-    if cards.is_empty() || run.signals.lost() {
-        return;
+/// Why an operation stopped before its end was recorded.
+enum Halt {
+    /// A stop, a shutdown, or a lost lease cancelled it.
+    Cancelled,
+    /// A write was not applied: what was stored stays, and a resumption
+    /// goes on from there.
+    Refused,
+}
+
+/// Searches page by page from `resume_from` (or the first page), queueing
+/// each page's cards and progress as a write without waiting for it, then
+/// the end; returns whether the end was recorded.
+async fn search_pages(
+    run: &TaskRun,
+    code: &str,
+    site: &Site,
+    keyword: &str,
+    resume_from: Option<OperationProgress>,
+) -> bool {
+    let start = resume_from.unwrap_or_default();
+    let seen = match resume_from {
+        Some(_) => {
+            let links = retry_unavailable(&run.inner.abort, || run.inner.store.operation_links(run.id, code, keyword));
+            match links.await {
+                Ok(links) => links,
+                Err(e) => {
+                    tracing::error!(task = %run.id, code, keyword, error = %e, "could not read what the operation stored");
+                    return false;
+                }
+            }
+        }
+        None => HashSet::new(),
+    };
+    let state =
+        SearchState { offset: start.next_offset, pages_fetched: start.pages_fetched, items_found: start.items_found };
+    let mut search = run.inner.scraper.resume(site, keyword, run.filter.clone(), state, seen);
+    let clock = Instant::now();
+    let mut writes = Writes { run, code, keyword, written: start, pending: FuturesOrdered::new() };
+    let ended = loop {
+        let page = match writes.while_acknowledging(search.next_page(&run.cancel)).await {
+            Ok(page) => page,
+            Err(halt) => break Err(halt),
+        };
+        match page {
+            Ok(Some(page)) => {
+                let after = OperationProgress {
+                    next_offset: page.state.offset,
+                    pages_fetched: page.state.pages_fetched,
+                    items_found: page.state.items_found,
+                    elapsed: start.elapsed + clock.elapsed(),
+                };
+                if let Err(halt) = writes.queue(after, Step::Page(page.cards)).await {
+                    break Err(halt);
+                }
+            }
+            Ok(None) => break Ok(None),
+            Err(SearchError::Failed(error)) => break Ok(Some(error)),
+            Err(SearchError::Cancelled { .. }) => break Err(Halt::Cancelled),
+        }
+    };
+    let recorded = match ended {
+        Ok(error) => {
+            if let Some(error) = &error {
+                tracing::warn!(task = %run.id, prefecture = %code, keyword, error, "operation failed");
+            }
+            let report = search.report(None);
+            let after = OperationProgress {
+                next_offset: writes.written.next_offset,
+                pages_fetched: report.pages_fetched,
+                items_found: report.items_found,
+                elapsed: start.elapsed + clock.elapsed(),
+            };
+            writes.queue(after, Step::End { error }).await
+        }
+        Err(halt) => Err(halt),
+    };
+    // Every write queued is answered before the operation counts as over:
+    // the task then ends, or is handed back, after its last page is stored.
+    let settled = writes.settle().await;
+    recorded.is_ok() && settled.is_ok()
+}
+
+/// The writes of one operation: queued in order, each from where the
+/// previous one left it, answered in the same order.
+struct Writes<'a> {
+    run: &'a TaskRun,
+    code: &'a str,
+    keyword: &'a str,
+    /// Where the operation stands once the writes queued are applied.
+    written: OperationProgress,
+    /// The answers not received yet, in the order of the writes.
+    pending: FuturesOrdered<Acknowledgement>,
+}
+
+impl Writes<'_> {
+    /// Queues a write; waits only while the writer's queue is full.
+    async fn queue(&mut self, after: OperationProgress, step: Step) -> Result<(), Halt> {
+        let run = self.run;
+        let write = Write {
+            task: run.id,
+            owner: run.inner.config.owner.clone(),
+            prefecture_code: self.code.to_owned(),
+            keyword: self.keyword.to_owned(),
+            before: self.written,
+            after,
+            step,
+            at: Utc::now(),
+        };
+        let answer = self.while_acknowledging(run.inner.store.queue_write(write)).await?;
+        self.pending.push_back(answer);
+        self.written = after;
+        Ok(())
     }
-    let stored = retry_unavailable(&run.inner.abort, || {
-        run.inner.store.store_cards(run.id, &prefecture.code, keyword, cards, Utc::now())
-    })
-    .await;
-    if let Err(e) = stored {
-        tracing::warn!(task = %run.id, error = %e, "could not keep a stopped operation's cards");
+
+    /// Awaits `work` while taking the answers that arrive meanwhile; gives
+    /// up when a write is refused or the runner aborts.
+    async fn while_acknowledging<F: Future>(&mut self, work: F) -> Result<F::Output, Halt> {
+        let mut work = std::pin::pin!(work);
+        loop {
+            tokio::select! {
+                biased;
+                out = &mut work => return Ok(out),
+                Some(answer) = self.pending.next(), if !self.pending.is_empty() => self.run.acknowledged(answer)?,
+                () = self.run.inner.abort.cancelled() => return Err(Halt::Cancelled),
+            }
+        }
+    }
+
+    /// Takes every answer still to come (writes the runner gives up on when
+    /// it aborts are dropped unless already committed).
+    async fn settle(&mut self) -> Result<(), Halt> {
+        let mut outcome = Ok(());
+        while !self.pending.is_empty() {
+            tokio::select! {
+                biased;
+                Some(answer) = self.pending.next() => {
+                    if let Err(halt) = self.run.acknowledged(answer) {
+                        outcome = Err(halt);
+                    }
+                }
+                () = self.run.inner.abort.cancelled() => return Err(Halt::Cancelled),
+            }
+        }
+        outcome
     }
 }
 
-async fn record(
-    run: &TaskRun,
-    prefecture: &Prefecture,
-    keyword: &str,
-    report: OperationReport,
-    cards: &[Card],
-) -> Option<Counters> {
-    if let Some(error) = &report.error {
-        tracing::warn!(task = %run.id, prefecture = %prefecture.code, keyword, error, "operation failed");
+impl TaskRun {
+    /// An operation starts: the live progress shows it.
+    fn began(&self, code: &str, keyword: &str) {
+        let mut in_flight = self.in_flight.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        in_flight.push((code.to_owned(), keyword.to_owned()));
+        self.show_in_flight(&in_flight);
     }
-    let outcome = OperationOutcome {
-        prefecture_code: prefecture.code.clone(),
-        keyword: keyword.to_owned(),
-        items_found: report.items_found,
-        pages_fetched: report.pages_fetched,
-        duration: report.duration,
-        error: report.error,
-    };
-    let written =
-        retry_unavailable(&run.inner.abort, || run.inner.store.record_operation(run.id, &outcome, cards, Utc::now()));
-    match written.await {
-        Ok(counters) => Some(counters),
-        Err(e) => {
-            tracing::error!(task = %run.id, error = %e, "could not record an operation; it runs again on resumption");
-            None
+
+    /// An operation ends: the live progress shows the latest one started of
+    /// those still in flight.
+    fn ended(&self, code: &str, keyword: &str) {
+        let mut in_flight = self.in_flight.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(i) = in_flight.iter().position(|(c, k)| c == code && k == keyword) {
+            in_flight.remove(i);
+        }
+        self.show_in_flight(&in_flight);
+    }
+
+    /// Publishes the operations in flight (called with their lock held, so
+    /// that two operations ending at once publish in order).
+    fn show_in_flight(&self, in_flight: &[(String, String)]) {
+        let latest = in_flight.last().cloned();
+        self.progress.send_modify(|p| {
+            p.in_flight_operations = u32::try_from(in_flight.len()).unwrap_or(u32::MAX);
+            (p.current_prefecture, p.current_keyword) = latest.unzip();
+        });
+    }
+
+    /// Takes a write's answer: the task's counters move on the live
+    /// progress; a refusal stops the operation.
+    fn acknowledged(&self, answer: Result<Counters, WriteError>) -> Result<(), Halt> {
+        match answer {
+            Ok(counters) => {
+                // Answers of several operations arrive in any order: never
+                // let the counters go back.
+                self.progress.send_if_modified(|p| {
+                    let newer = counters != p.counters && counters.covers(&p.counters);
+                    if newer {
+                        p.counters = counters;
+                    }
+                    newer
+                });
+                Ok(())
+            }
+            Err(WriteError::Lost) => {
+                // Another worker runs the task now: this run stops, and
+                // writes nothing more.
+                self.signals.lost.store(true, std::sync::atomic::Ordering::SeqCst);
+                self.cancel.cancel();
+                Err(Halt::Refused)
+            }
+            Err(e) => {
+                tracing::error!(task = %self.id, error = %e, "a write was not applied; the operation goes on from its last stored page on resumption");
+                Err(Halt::Refused)
+            }
         }
     }
 }

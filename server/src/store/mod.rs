@@ -5,14 +5,19 @@
 //! each backend's connection type, so the same diesel DSL is type-checked
 //! against both. The few statements whose SQL differs between the backends
 //! are the methods of the crate-private `Dialect` trait, which the bodies call. The store
-//! speaks in domain values; rows stay inside it.
+//! speaks in domain values; rows stay inside it. Running operations write
+//! through one writer task per store, which commits what they queue in
+//! batches (group commit).
 
+mod batch;
 mod claims;
 mod convert;
 mod dialect;
 mod documents;
 mod error;
 mod events;
+#[cfg(test)]
+mod group_commit;
 #[cfg(test)]
 mod leases;
 mod lifecycle;
@@ -25,6 +30,7 @@ pub mod schema;
 #[cfg(test)]
 mod state_machine;
 mod tasks;
+mod writer;
 
 use std::time::Duration;
 
@@ -43,6 +49,7 @@ pub use lifecycle::{Change, StopOutcome};
 pub use notify::Notice;
 pub use operations::OperationCursor;
 pub use tasks::{NewTask, TaskCursor, TaskSearch};
+pub use writer::{Acknowledgement, QUEUE_CAPACITY, Step, Write, WriteError};
 
 /// A SQLite connection usable from async code (queries run on blocking threads).
 pub(crate) type SqliteConn = SyncConnectionWrapper<SqliteConnection>;
@@ -66,6 +73,8 @@ pub(crate) enum Backend {
 #[derive(Clone)]
 pub struct Store {
     pub(crate) backend: Backend,
+    /// Where running operations queue their writes (see [`Store::queue_write`]).
+    writer: writer::Writer,
 }
 
 impl std::fmt::Debug for Store {
@@ -180,7 +189,8 @@ impl Store {
                 Backend::Postgres { pool }
             }
         };
-        Ok(Store { backend })
+        let writer = writer::Writer::start(backend.clone());
+        Ok(Store { backend, writer })
     }
 
     /// Whether this store is the embedded SQLite one (one server per file).

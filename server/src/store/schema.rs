@@ -48,6 +48,19 @@ diesel::table! {
 }
 
 diesel::table! {
+    operation_progress (task_id, prefecture_code, keyword) {
+        task_id -> Text,
+        prefecture_code -> Text,
+        keyword -> Text,
+        next_offset -> Integer,
+        pages_fetched -> Integer,
+        items_found -> BigInt,
+        elapsed_ms -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
     documents (link) {
         link -> Text,
         title -> Text,
@@ -82,7 +95,15 @@ diesel::table! {
 }
 
 diesel::joinable!(operations -> tasks (task_id));
+diesel::joinable!(operation_progress -> tasks (task_id));
 diesel::joinable!(task_documents -> tasks (task_id));
 diesel::joinable!(task_documents -> documents (link));
 diesel::joinable!(task_events -> tasks (task_id));
-diesel::allow_tables_to_appear_in_same_query!(tasks, operations, documents, task_documents, task_events);
+diesel::allow_tables_to_appear_in_same_query!(
+    tasks,
+    operations,
+    operation_progress,
+    documents,
+    task_documents,
+    task_events
+);
