@@ -18,6 +18,7 @@ mod leases;
 mod lifecycle;
 mod management;
 mod options;
+mod pages;
 mod persistence;
 mod proxy;
 mod replicas;
