@@ -1,6 +1,7 @@
 //! The operations of a running task: which remain (and where those cut short
-//! stopped), running them with a bounded number in flight, and writing each
-//! page as it comes and each end, through the store's writer.
+//! stopped), running them with a bounded number fetching at once, and
+//! writing each page as it comes and each end through the store's writer,
+//! never waiting for a commit to fetch on.
 
 use std::collections::{HashMap, HashSet};
 use std::future::Future;
@@ -10,7 +11,7 @@ use std::time::Instant;
 use chrono::Utc;
 use futures_util::StreamExt;
 use futures_util::stream::FuturesOrdered;
-use tokio::sync::watch;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
@@ -86,43 +87,53 @@ pub(super) async fn pending_operations(inner: &Inner, task: &Task) -> Result<Vec
     Ok(operations)
 }
 
-/// Runs the operations with at most `operation_concurrency` in flight;
-/// returns whether all of them ran (none was cut short by a stop or a
-/// shutdown).
+/// Runs the operations with at most `operation_concurrency` fetching at
+/// once (an operation whose pages are all fetched frees its slot while its
+/// last writes are committed); returns whether all of them ran (none was
+/// cut short by a stop, a shutdown or a refused write).
 pub(super) async fn run_operations(run: &Arc<TaskRun>, operations: Vec<Operation>) -> bool {
-    let limit = run.inner.config.operation_concurrency.max(1);
-    let mut queue = operations.into_iter();
-    let mut in_flight = JoinSet::new();
+    let slots = Arc::new(Semaphore::new(run.inner.config.operation_concurrency.max(1)));
+    let mut queue = operations.into_iter().peekable();
+    let mut running = JoinSet::new();
     let mut complete = true;
+    let stopping = || run.cancel.is_cancelled() || run.inner.draining.is_cancelled();
     loop {
-        while in_flight.len() < limit {
-            if run.cancel.is_cancelled() || run.inner.draining.is_cancelled() {
-                complete &= queue.len() == 0;
-                break;
+        let starting = queue.peek().is_some() && !stopping();
+        tokio::select! {
+            slot = slots.clone().acquire_owned(), if starting => {
+                if stopping() {
+                    continue;
+                }
+                let (Ok(slot), Some(operation)) = (slot, queue.next()) else { break };
+                running.spawn(run_operation(run.clone(), operation, slot));
             }
-            let Some(operation) = queue.next() else { break };
-            in_flight.spawn(run_operation(run.clone(), operation));
-        }
-        match in_flight.join_next().await {
-            Some(Ok(ran)) => complete &= ran,
-            Some(Err(e)) => {
-                tracing::error!(task = %run.id, error = %e, "an operation panicked");
-                complete = false;
-            }
-            None => break,
+            Some(joined) = running.join_next(), if !running.is_empty() => match joined {
+                Ok(ran) => complete &= ran,
+                Err(e) => {
+                    tracing::error!(task = %run.id, error = %e, "an operation panicked");
+                    complete = false;
+                }
+            },
+            else => break,
         }
     }
     complete && queue.len() == 0
 }
 
-/// Runs one operation, shown in flight meanwhile; returns whether it ran to
-/// its end and was recorded.
-async fn run_operation(run: Arc<TaskRun>, operation: Operation) -> bool {
+/// Runs one operation, shown in flight while it fetches; returns whether
+/// it ran to its end and was recorded.
+async fn run_operation(run: Arc<TaskRun>, operation: Operation, slot: OwnedSemaphorePermit) -> bool {
     let Operation { prefecture, site, keyword, resume_from } = operation;
     run.began(&prefecture.code, &keyword);
-    let ran = search_pages(&run, &prefecture.code, &site, &keyword, resume_from).await;
+    let (mut writes, fetched) = fetch_pages(&run, &prefecture.code, &site, &keyword, resume_from).await;
+    // Its pages are fetched: the next operation starts while its last
+    // writes are committed.
+    drop(slot);
     run.ended(&prefecture.code, &keyword);
-    ran
+    // Every write queued is answered before the operation counts as over:
+    // the task then ends, or is handed back, after its last page is stored.
+    let settled = writes.settle().await;
+    fetched.is_ok() && settled.is_ok()
 }
 
 /// Why an operation stopped before its end was recorded.
@@ -136,15 +147,17 @@ enum Halt {
 
 /// Searches page by page from `resume_from` (or the first page), queueing
 /// each page's cards and progress as a write without waiting for it, then
-/// the end; returns whether the end was recorded.
-async fn search_pages(
-    run: &TaskRun,
-    code: &str,
+/// the end; returns the writes still to be answered, and whether the end
+/// was queued.
+async fn fetch_pages<'a>(
+    run: &'a TaskRun,
+    code: &'a str,
     site: &Site,
-    keyword: &str,
+    keyword: &'a str,
     resume_from: Option<OperationProgress>,
-) -> bool {
+) -> (Writes<'a>, Result<(), Halt>) {
     let start = resume_from.unwrap_or_default();
+    let mut writes = Writes { run, code, keyword, written: start, pending: FuturesOrdered::new() };
     let seen = match resume_from {
         Some(_) => {
             let links = retry_unavailable(&run.inner.abort, || run.inner.store.operation_links(run.id, code, keyword));
@@ -152,7 +165,7 @@ async fn search_pages(
                 Ok(links) => links,
                 Err(e) => {
                     tracing::error!(task = %run.id, code, keyword, error = %e, "could not read what the operation stored");
-                    return false;
+                    return (writes, Err(Halt::Refused));
                 }
             }
         }
@@ -162,7 +175,6 @@ async fn search_pages(
         SearchState { offset: start.next_offset, pages_fetched: start.pages_fetched, items_found: start.items_found };
     let mut search = run.inner.scraper.resume(site, keyword, run.filter.clone(), state, seen);
     let clock = Instant::now();
-    let mut writes = Writes { run, code, keyword, written: start, pending: FuturesOrdered::new() };
     let ended = loop {
         let page = match writes.while_acknowledging(search.next_page(&run.cancel)).await {
             Ok(page) => page,
@@ -185,7 +197,7 @@ async fn search_pages(
             Err(SearchError::Cancelled { .. }) => break Err(Halt::Cancelled),
         }
     };
-    let recorded = match ended {
+    let queued = match ended {
         Ok(error) => {
             if let Some(error) = &error {
                 tracing::warn!(task = %run.id, prefecture = %code, keyword, error, "operation failed");
@@ -201,10 +213,7 @@ async fn search_pages(
         }
         Err(halt) => Err(halt),
     };
-    // Every write queued is answered before the operation counts as over:
-    // the task then ends, or is handed back, after its last page is stored.
-    let settled = writes.settle().await;
-    recorded.is_ok() && settled.is_ok()
+    (writes, queued)
 }
 
 /// The writes of one operation: queued in order, each from where the
