@@ -203,3 +203,14 @@ async fn a_restart_forgets_the_progress_of_operations_a_stop_cut_short() {
     assert!(store.operation_links(task, "56", "bovin").await.expect("links").is_empty());
     assert_eq!(counters(&store, task).await.pages_fetched, 0);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_deleted_task_takes_the_progress_of_its_operations_with_it() {
+    let (_dir, store) = store().await;
+    let task = claimed_task(&store, "worker").await;
+    store.write(page(task, "worker", "56", at(0, 0), &["p1"])).await.expect("page 1");
+    store.finish_task(task, "worker", crate::domain::Ending::Cancelled, None, Utc::now()).await.expect("stopped");
+
+    store.delete_task(task).await.expect("delete");
+    assert!(store.operations_in_flight(task).await.expect("progress").is_empty(), "deleted with its task");
+}
