@@ -7,7 +7,7 @@ use scrape_client::pb::{self, TaskStatus};
 use scrape_server::store::{DatabaseUrl, PoolConfig, Store};
 use tokio_stream::StreamExt;
 
-use crate::fixture::{Fault, FixtureSite, SiteSpec};
+use crate::fixture::{Fault, FixtureSite, Gate, SiteSpec};
 use crate::helpers::{Backend, ServerProcess, on_both_backends};
 
 const PREFECTURES: [(&str, &str); 3] =
@@ -40,10 +40,19 @@ fn start_request() -> pb::StartTaskRequest {
     }
 }
 
+fn domain(code: &str) -> &'static str {
+    PREFECTURES.iter().find(|(c, _)| *c == code).expect("known").1
+}
+
 /// The pages an operation fetches.
 fn operation_pages(site: &FixtureSite, code: &str, keyword: &str) -> Vec<String> {
-    let domain = PREFECTURES.iter().find(|(c, _)| *c == code).expect("known").1;
+    let domain = domain(code);
     (1..=site.pages(domain, keyword) as usize).map(|n| FixtureSite::page_path(domain, keyword, n)).collect()
+}
+
+/// Every operation of the task, as (prefecture code, keyword).
+fn operations() -> Vec<(&'static str, &'static str)> {
+    PREFECTURES.iter().flat_map(|(code, _)| KEYWORDS.iter().map(move |k| (*code, *k))).collect()
 }
 
 /// Items and distinct documents the fixture holds for the whole task.
@@ -135,6 +144,120 @@ async fn a_server_killed_mid_task_resumes_on_restart_without_refetching_or_count
     }
 }
 
+async fn a_server_killed_mid_operation_resumes_it_at_its_next_page_with_the_counts_of_an_uninterrupted_run(
+    backend: Backend,
+) {
+    let site = FixtureSite::start(SiteSpec::standard()).await;
+    // Two operations are frozen on their third page, so that the kill lands
+    // in the middle of both: two pages of each are stored, the third is in
+    // flight.
+    let frozen = [("56", "bovin"), ("2A", "porcin")];
+    let in_flight: Vec<String> =
+        frozen.iter().map(|(code, keyword)| FixtureSite::page_path(domain(code), keyword, 3)).collect();
+    let gates: Vec<Gate> = in_flight.iter().map(|path| site.hold(path)).collect();
+    let dir = tempfile::tempdir().expect("dir");
+    let (url, database) = backend.fresh_url(dir.path()).await;
+
+    // Three operations and requests at once (every site is one host here):
+    // two frozen, the third runs all the others.
+    let args: Vec<String> = server_args(&site, &url)
+        .into_iter()
+        .map(|arg| match arg.split_once('=') {
+            Some((flag @ ("--concurrency" | "--per-host-concurrency"), _)) => format!("{flag}=3"),
+            _ => arg,
+        })
+        .collect();
+    let server = ServerProcess::spawn(&args).await;
+    let task = server.client.start_task(start_request()).await.expect("start");
+    for gate in &gates {
+        gate.wait_until_reached(1).await;
+    }
+    let whole_pages: u64 = operations()
+        .iter()
+        .filter(|op| !frozen.contains(op))
+        .map(|(code, keyword)| u64::from(site.pages(domain(code), keyword)))
+        .sum();
+    // Progress moves with every page stored: once it shows the four other
+    // operations and two pages of each frozen one, all of that is stored.
+    wait_for(&server.client, &task.id, |p| p.completed_operations == 4 && p.pages_fetched == whole_pages + 4).await;
+    let status = server.signal("KILL").await;
+    assert!(!status.success(), "killed, not exited");
+
+    let id = task.id.parse().expect("id");
+    let store = open_store(&url).await;
+    let mut stored: Vec<_> = store
+        .operations_in_flight(id)
+        .await
+        .expect("progress")
+        .into_iter()
+        .map(|op| (op.prefecture_code, op.keyword, op.progress.next_offset, op.progress.pages_fetched))
+        .collect();
+    stored.sort();
+    assert_eq!(stored, [("2A".into(), "porcin".into(), 20, 2), ("56".into(), "bovin".into(), 20, 2)]);
+    drop(store);
+
+    for gate in &gates {
+        gate.release();
+    }
+    let server = ServerProcess::spawn(&args).await;
+    let last = server.client.follow(&task.id, |_| {}).await.expect("follow");
+    assert_eq!(last.status(), TaskStatus::Succeeded);
+
+    // Every page was fetched once, but the two in flight at the kill: twice.
+    let mut all_pages = 0;
+    for (code, keyword) in operations() {
+        for path in operation_pages(&site, code, keyword) {
+            let expected = if in_flight.contains(&path) { 2 } else { 1 };
+            assert_eq!(site.hits(&path), expected, "{path}");
+            all_pages += 1;
+        }
+    }
+    assert_eq!(site.total_hits(), all_pages + in_flight.len(), "no other request");
+
+    // The counts and documents of an uninterrupted run.
+    let task = server.client.get_task(&task.id).await.expect("get");
+    let summary = task.summary.clone().expect("summary");
+    let (items, distinct) = expected_totals(&site);
+    assert_eq!(
+        (summary.items_found, summary.new_documents, summary.pages_fetched),
+        (items, distinct, all_pages as u64)
+    );
+    assert_eq!((last.completed_operations, last.failed_operations), (6, 0));
+    let results = server
+        .client
+        .list_task_results(pb::ListTaskResultsRequest { task_id: task.id.clone(), ..Default::default() })
+        .await
+        .expect("results")
+        .results;
+    assert_eq!(results.len(), 6);
+    for r in &results {
+        let domain = domain(&r.prefecture_code);
+        assert_eq!(r.items_found, site.cards(domain, &r.keyword).len() as u64, "{r:?}");
+        assert_eq!(r.pages_fetched, site.pages(domain, &r.keyword), "{r:?}");
+    }
+    let documents: HashSet<(String, String, String, String)> = server
+        .client
+        .all_documents(pb::ListDocumentsRequest { task_id: task.id.clone(), page_size: 50, ..Default::default() })
+        .await
+        .expect("documents")
+        .into_iter()
+        .map(|d| (d.prefecture_code, d.keyword, d.link, d.title))
+        .collect();
+    let expected: HashSet<(String, String, String, String)> = operations()
+        .into_iter()
+        .flat_map(|(code, keyword)| {
+            site.cards(domain(code), keyword)
+                .into_iter()
+                .map(move |c| (code.to_owned(), keyword.to_owned(), c.link, c.title))
+        })
+        .collect();
+    assert_eq!(documents, expected, "exactly the fixture's cards, each under the operation that found it");
+    server.signal("TERM").await;
+    if let Some(database) = database {
+        database.drop_now().await;
+    }
+}
+
 async fn sigterm_ends_streams_cleanly_and_leaves_running_tasks_to_resume_not_failed(backend: Backend) {
     let site = FixtureSite::start(SiteSpec::standard()).await;
     let stuck = FixtureSite::page_path("www.corse-du-sud.gouv.fr", "porcin", 2);
@@ -182,5 +305,6 @@ async fn sigterm_ends_streams_cleanly_and_leaves_running_tasks_to_resume_not_fai
 
 on_both_backends!(
     a_server_killed_mid_task_resumes_on_restart_without_refetching_or_counting_twice,
+    a_server_killed_mid_operation_resumes_it_at_its_next_page_with_the_counts_of_an_uninterrupted_run,
     sigterm_ends_streams_cleanly_and_leaves_running_tasks_to_resume_not_failed
 );

@@ -26,7 +26,7 @@ pub use event::{EventKind, TaskEvent};
 pub use ids::TaskId;
 pub use keywords::Keywords;
 pub use lifecycle::{Ending, Transition};
-pub use operation::{OperationOutcome, OperationResult};
+pub use operation::{InFlightOperation, OperationOutcome, OperationProgress, OperationResult};
 pub use paging::PageSize;
 pub use progress::Progress;
 pub use query::{DocumentQuery, ResultQuery, TaskQuery, TextQuery};

@@ -4,7 +4,8 @@ use chrono::{DateTime, Utc};
 
 use crate::domain::{TaskId, TaskSpec, TaskStatus, WatchId};
 
-/// Running totals of a task, updated as each operation ends.
+/// Running totals of a task: pages and items move with each page fetched,
+/// operations (and the documents they were first to store) as each ends.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Counters {
     pub total_operations: u32,
@@ -23,6 +24,17 @@ impl Counters {
         } else {
             f64::from(self.completed_operations) * 100.0 / f64::from(self.total_operations)
         }
+    }
+
+    /// Whether these counters are at least as far as `other` in every
+    /// count. Counts only grow while a task runs, so of two snapshots taken
+    /// after two writes, the later one covers the earlier.
+    pub fn covers(&self, other: &Counters) -> bool {
+        self.completed_operations >= other.completed_operations
+            && self.failed_operations >= other.failed_operations
+            && self.items_found >= other.items_found
+            && self.new_documents >= other.new_documents
+            && self.pages_fetched >= other.pages_fetched
     }
 }
 

@@ -8,12 +8,13 @@ use tokio::sync::watch;
 
 use crate::domain::{Counters, Ending, EventKind, ExportSpec, Progress, Task, TaskId, TaskStatus};
 use crate::export;
+use crate::runner::announcer::{self, announce_changes};
 use crate::runner::heartbeat::{Signals, heartbeat};
 use crate::runner::operation::{TaskRun, pending_operations, run_operations};
 use crate::runner::retry::retry_unavailable;
 use crate::runner::{Inner, Running};
 use crate::scrape::CardFilter;
-use crate::store::{Claim, Notice};
+use crate::store::Claim;
 
 impl Inner {
     /// Tells replicas that follow the task that its state changed (nothing
@@ -22,12 +23,7 @@ impl Inner {
         if self.store.is_embedded() {
             return;
         }
-        let notice = Notice::Progress {
-            task: progress.task_id.to_string(),
-            prefecture: progress.current_prefecture.clone(),
-            keyword: progress.current_keyword.clone(),
-            in_flight: progress.in_flight_operations,
-        };
+        let notice = announcer::notice(progress);
         let store = self.store.clone();
         tokio::spawn(async move { store.notify(&notice).await });
     }
@@ -51,6 +47,7 @@ pub(super) async fn execute(inner: Arc<Inner>, claim: Claim) {
     sender.send_replace(progress);
 
     let heartbeat = tokio::spawn(heartbeat(inner.clone(), id, cancel.clone(), signals.clone()));
+    let announcing = announce_changes(&inner, &sender);
 
     let run = Arc::new(TaskRun {
         inner: inner.clone(),
@@ -59,6 +56,7 @@ pub(super) async fn execute(inner: Arc<Inner>, claim: Claim) {
         cancel: cancel.clone(),
         progress: sender.clone(),
         signals: signals.clone(),
+        in_flight: std::sync::Mutex::default(),
     });
     let finished_all = if signals.stopped() {
         cancel.cancel();
@@ -74,6 +72,7 @@ pub(super) async fn execute(inner: Arc<Inner>, claim: Claim) {
     };
 
     heartbeat.abort();
+    drop(announcing);
     inner.running_tasks().remove(&id);
     if signals.lost() {
         tracing::warn!(task = %id, "lease lost: another worker took the task over");

@@ -2,6 +2,7 @@
 //! the store under a lease, run their operations concurrently, publish their
 //! progress, and stop them on request or on shutdown.
 
+mod announcer;
 mod execution;
 mod follow;
 mod heartbeat;

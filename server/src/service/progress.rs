@@ -12,12 +12,16 @@ impl TaskService {
     pub fn live_progress(&self, task: &Task) -> Progress {
         match self.hub.subscribe(task.id) {
             Some(rx) if !task.status.is_terminal() => {
-                let live = rx.borrow().clone();
-                if live.counters.completed_operations >= task.counters.completed_operations {
-                    live
-                } else {
-                    Progress::of(task)
+                let mut live = rx.borrow().clone();
+                // The worker publishes counters as they are stored: show the
+                // fresher of the two (stored ones that neither covers nor
+                // are covered by belong to another run).
+                if task.counters.covers(&live.counters) {
+                    live.counters = task.counters;
+                } else if !live.counters.covers(&task.counters) {
+                    return Progress::of(task);
                 }
+                live
             }
             _ => Progress::of(task),
         }

@@ -7,11 +7,11 @@ use std::time::Duration;
 use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::domain::{
-    Counters, Document, EventKind, ExportFormat, ExportSpec, Keywords, OperationOutcome, OperationResult, Task,
-    TaskEvent, TaskSpec, TaskStatus,
+    Counters, Document, EventKind, ExportFormat, ExportSpec, InFlightOperation, Keywords, OperationOutcome,
+    OperationProgress, OperationResult, Task, TaskEvent, TaskSpec, TaskStatus,
 };
 use crate::store::StoreError;
-use crate::store::models::{DocumentRow, EventRow, OperationRow, TaskRow};
+use crate::store::models::{CountersRow, DocumentRow, EventRow, OperationRow, ProgressRow, TaskRow};
 
 /// Stored times are microseconds since the Unix epoch.
 pub(crate) fn to_micros(at: DateTime<Utc>) -> i64 {
@@ -112,14 +112,14 @@ impl TryFrom<TaskRow> for Task {
                 export,
                 request_id: row.request_id,
             },
-            counters: Counters {
-                total_operations: count32("total_operations", row.total_operations)?,
-                completed_operations: count32("completed_operations", row.completed_operations)?,
-                failed_operations: count32("failed_operations", row.failed_operations)?,
-                items_found: count("items_found", row.items_found)?,
-                new_documents: count("new_documents", row.new_documents)?,
-                pages_fetched: count("pages_fetched", row.pages_fetched)?,
-            },
+            counters: Counters::try_from(CountersRow {
+                total_operations: row.total_operations,
+                completed_operations: row.completed_operations,
+                failed_operations: row.failed_operations,
+                items_found: row.items_found,
+                new_documents: row.new_documents,
+                pages_fetched: row.pages_fetched,
+            })?,
             error: row.error,
             created_at: from_micros(row.created_at)?,
             updated_at: from_micros(row.updated_at)?,
@@ -127,6 +127,66 @@ impl TryFrom<TaskRow> for Task {
             completed_at: row.completed_at.map(from_micros).transpose()?,
             watch_id: row.watch_id.map(|id| id.parse().map_err(|_| corrupt("watch id", &id))).transpose()?,
         })
+    }
+}
+
+impl TryFrom<CountersRow> for Counters {
+    type Error = StoreError;
+
+    fn try_from(row: CountersRow) -> Result<Counters, StoreError> {
+        Ok(Counters {
+            total_operations: count32("total_operations", row.total_operations)?,
+            completed_operations: count32("completed_operations", row.completed_operations)?,
+            failed_operations: count32("failed_operations", row.failed_operations)?,
+            items_found: count("items_found", row.items_found)?,
+            new_documents: count("new_documents", row.new_documents)?,
+            pages_fetched: count("pages_fetched", row.pages_fetched)?,
+        })
+    }
+}
+
+/// Where an operation in flight stands, as stored.
+pub(crate) fn progress_from(row: &ProgressRow) -> Result<OperationProgress, StoreError> {
+    let elapsed = u64::try_from(row.elapsed_ms).map_err(|_| corrupt("elapsed_ms", row.elapsed_ms))?;
+    Ok(OperationProgress {
+        next_offset: count32("next_offset", row.next_offset)?,
+        pages_fetched: count32("pages_fetched", row.pages_fetched)?,
+        items_found: count("items_found", row.items_found)?,
+        elapsed: Duration::from_millis(elapsed),
+    })
+}
+
+/// The row of an operation in flight.
+pub(crate) fn progress_row(
+    task_id: &str,
+    prefecture_code: &str,
+    keyword: &str,
+    progress: &OperationProgress,
+    at_us: i64,
+) -> ProgressRow {
+    ProgressRow {
+        task_id: task_id.to_owned(),
+        prefecture_code: prefecture_code.to_owned(),
+        keyword: keyword.to_owned(),
+        next_offset: to_i32(progress.next_offset),
+        pages_fetched: to_i32(progress.pages_fetched),
+        items_found: to_i64(progress.items_found),
+        elapsed_ms: to_millis(progress.elapsed),
+        updated_at: at_us,
+    }
+}
+
+/// A duration to store, in milliseconds (clamped).
+pub(crate) fn to_millis(duration: Duration) -> i64 {
+    i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)
+}
+
+impl TryFrom<ProgressRow> for InFlightOperation {
+    type Error = StoreError;
+
+    fn try_from(row: ProgressRow) -> Result<InFlightOperation, StoreError> {
+        let progress = progress_from(&row)?;
+        Ok(InFlightOperation { prefecture_code: row.prefecture_code, keyword: row.keyword, progress })
     }
 }
 

@@ -11,8 +11,8 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use crate::domain::TaskStatus;
 use crate::store::SqliteConn;
 use crate::store::convert::status_name;
-use crate::store::models::{DocumentRow, LinkRow};
-use crate::store::schema::{documents, task_documents, tasks};
+use crate::store::models::{DocumentRow, LinkRow, OperationRow, ProgressRow};
+use crate::store::schema::{documents, operation_progress, operations, task_documents, tasks};
 
 /// Rows per multi-row insert: SQLite binds at most 32,766 parameters, and a
 /// document has ten columns.
@@ -26,6 +26,10 @@ pub(crate) trait Dialect: Send {
     /// Inserts documents (leaving those whose link is stored already) and
     /// links them to a task's operation (leaving existing links).
     async fn insert_cards(&mut self, docs: Vec<DocumentRow>, links: Vec<LinkRow>) -> QueryResult<()>;
+
+    /// Stores where operations in flight stand (replacing what was stored),
+    /// and records the operations that ended, forgetting their progress.
+    async fn record_progress(&mut self, progress: Vec<ProgressRow>, ended: Vec<OperationRow>) -> QueryResult<()>;
 
     /// The oldest claimable task, kept from other claimers until the end of
     /// the current transaction.
@@ -53,6 +57,36 @@ fn claimable(now_us: i64) -> _ {
         .select((tasks::id, tasks::started_at, tasks::stop_requested))
 }
 
+/// The statement storing where these operations stand, replacing what was
+/// stored (the same SQL on both backends, issued differently).
+macro_rules! upsert_progress {
+    ($rows:expr) => {{
+        use diesel::upsert::excluded;
+        diesel::insert_into(operation_progress::table)
+            .values($rows)
+            .on_conflict((
+                operation_progress::task_id,
+                operation_progress::prefecture_code,
+                operation_progress::keyword,
+            ))
+            .do_update()
+            .set((
+                operation_progress::next_offset.eq(excluded(operation_progress::next_offset)),
+                operation_progress::pages_fetched.eq(excluded(operation_progress::pages_fetched)),
+                operation_progress::items_found.eq(excluded(operation_progress::items_found)),
+                operation_progress::elapsed_ms.eq(excluded(operation_progress::elapsed_ms)),
+                operation_progress::updated_at.eq(excluded(operation_progress::updated_at)),
+            ))
+    }};
+}
+
+/// The statement forgetting the progress of an operation that ended.
+macro_rules! forget_progress {
+    ($ended:expr) => {
+        diesel::delete(operation_progress::table.find((&$ended.task_id, &$ended.prefecture_code, &$ended.keyword)))
+    };
+}
+
 /// SQLite: diesel-async has no multi-row insert on SQLite, so the rows go in
 /// one blocking call through diesel's synchronous API. Its one writer
 /// connection serialises claims, so no row lock is needed, and a trigram
@@ -66,6 +100,23 @@ impl Dialect for SqliteConn {
             }
             for chunk in links.chunks(ROWS_PER_INSERT) {
                 let insert = diesel::insert_into(task_documents::table).values(chunk).on_conflict_do_nothing();
+                diesel::RunQueryDsl::execute(insert, conn)?;
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn record_progress(&mut self, progress: Vec<ProgressRow>, ended: Vec<OperationRow>) -> QueryResult<()> {
+        self.spawn_blocking(move |conn| {
+            for chunk in progress.chunks(ROWS_PER_INSERT) {
+                diesel::RunQueryDsl::execute(upsert_progress!(chunk), conn)?;
+            }
+            for row in &ended {
+                diesel::RunQueryDsl::execute(forget_progress!(row), conn)?;
+            }
+            for chunk in ended.chunks(ROWS_PER_INSERT) {
+                let insert = diesel::insert_into(operations::table).values(chunk);
                 diesel::RunQueryDsl::execute(insert, conn)?;
             }
             Ok(())
@@ -116,6 +167,19 @@ impl Dialect for AsyncPgConnection {
         }
         for chunk in links.chunks(ROWS_PER_INSERT) {
             diesel::insert_into(task_documents::table).values(chunk).on_conflict_do_nothing().execute(self).await?;
+        }
+        Ok(())
+    }
+
+    async fn record_progress(&mut self, progress: Vec<ProgressRow>, ended: Vec<OperationRow>) -> QueryResult<()> {
+        for chunk in progress.chunks(ROWS_PER_INSERT) {
+            upsert_progress!(chunk).execute(self).await?;
+        }
+        for row in &ended {
+            forget_progress!(row).execute(self).await?;
+        }
+        for chunk in ended.chunks(ROWS_PER_INSERT) {
+            diesel::insert_into(operations::table).values(chunk).execute(self).await?;
         }
         Ok(())
     }

@@ -1,11 +1,13 @@
 //! Documents: unique by absolute link across all tasks, linked to every
 //! task operation that found them.
 
+use std::collections::HashSet;
+
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 
 use crate::domain::text::fold;
-use crate::domain::{Card, Document, DocumentQuery};
+use crate::domain::{Card, Document, DocumentQuery, TaskId};
 use crate::store::convert::{document, to_date};
 use crate::store::models::{DocumentRow, LinkRow};
 use crate::store::schema::{documents, task_documents};
@@ -74,6 +76,27 @@ pub(crate) fn card_rows(
 }
 
 impl Store {
+    /// The links a task's operation has stored so far: the cards a resumed
+    /// search has met already.
+    pub async fn operation_links(
+        &self,
+        task: TaskId,
+        prefecture_code: &str,
+        keyword: &str,
+    ) -> Result<HashSet<String>, StoreError> {
+        let task_id = task.to_string();
+        let links: Vec<String> = with_conn!(self, reader, |conn| {
+            task_documents::table
+                .filter(task_documents::task_id.eq(&task_id))
+                .filter(task_documents::prefecture_code.eq(prefecture_code))
+                .filter(task_documents::keyword.eq(keyword))
+                .select(task_documents::link)
+                .load(conn)
+                .await?
+        });
+        Ok(links.into_iter().collect())
+    }
+
     /// Documents matching `filter` (its keyword in the task's own spelling),
     /// starting after `cursor`.
     pub async fn list_documents(

@@ -12,7 +12,7 @@ use crate::domain::{Task, TaskId, TaskStatus, Transition};
 use crate::store::convert::{status_from, status_names, to_micros};
 use crate::store::models::TaskRow;
 use crate::store::moves::{change, event_row};
-use crate::store::schema::{documents, operations, task_documents, task_events, tasks};
+use crate::store::schema::{documents, operation_progress, operations, task_documents, task_events, tasks};
 use crate::store::{Store, StoreError, with_conn};
 
 /// What a restart or a deletion found.
@@ -102,8 +102,9 @@ impl Store {
         })
     }
 
-    /// Takes a finished task back to pending: counters, timestamps, error
-    /// and results cleared, so its next run replaces them.
+    /// Takes a finished task back to pending: counters, timestamps, error,
+    /// results and the progress of operations a stop cut short cleared, so
+    /// its next run starts every operation from its first page.
     pub async fn restart_task(&self, id: TaskId, now: DateTime<Utc>) -> Result<Change, StoreError> {
         let id = id.to_string();
         let found: Result<TaskRow, Option<TaskStatus>> = with_conn!(self, writer, |conn| {
@@ -118,6 +119,9 @@ impl Store {
                     return Ok(Err(Some(status)));
                 }
                 diesel::delete(operations::table.filter(operations::task_id.eq(&id))).execute(conn).await?;
+                diesel::delete(operation_progress::table.filter(operation_progress::task_id.eq(&id)))
+                    .execute(conn)
+                    .await?;
                 diesel::delete(task_documents::table.filter(task_documents::task_id.eq(&id))).execute(conn).await?;
                 diesel::update(tasks::table.find(&id))
                     .set(change(Transition::Restart, now, None, None, None))

@@ -5,14 +5,19 @@
 //! each backend's connection type, so the same diesel DSL is type-checked
 //! against both. The few statements whose SQL differs between the backends
 //! are the methods of the crate-private `Dialect` trait, which the bodies call. The store
-//! speaks in domain values; rows stay inside it.
+//! speaks in domain values; rows stay inside it. Running operations write
+//! through one writer task per store, which commits what they queue in
+//! batches (group commit).
 
+mod batch;
 mod claims;
 mod convert;
 mod dialect;
 mod documents;
 mod error;
 mod events;
+#[cfg(test)]
+mod group_commit;
 #[cfg(test)]
 mod leases;
 mod lifecycle;
@@ -31,6 +36,7 @@ mod watch_news;
 mod watch_rows;
 mod watch_runs;
 mod watches;
+mod writer;
 
 use std::time::Duration;
 
@@ -54,6 +60,7 @@ pub use watch_events::{AttemptOutcome, EventsAfter, MAX_EVENTS_PER_WATCH};
 pub use watch_news::{NewsCursor, NewsFilter};
 pub use watch_runs::{DueWatch, EndedRun, UnstartedRun};
 pub use watches::{PauseChange, WatchCursor};
+pub use writer::{Acknowledgement, QUEUE_CAPACITY, Step, Write, WriteError};
 
 /// A SQLite connection usable from async code (queries run on blocking threads).
 pub(crate) type SqliteConn = SyncConnectionWrapper<SqliteConnection>;
@@ -77,6 +84,8 @@ pub(crate) enum Backend {
 #[derive(Clone)]
 pub struct Store {
     pub(crate) backend: Backend,
+    /// Where running operations queue their writes (see [`Store::queue_write`]).
+    writer: writer::Writer,
 }
 
 impl std::fmt::Debug for Store {
@@ -191,7 +200,8 @@ impl Store {
                 Backend::Postgres { pool }
             }
         };
-        Ok(Store { backend })
+        let writer = writer::Writer::start(backend.clone());
+        Ok(Store { backend, writer })
     }
 
     /// Whether this store is the embedded SQLite one (one server per file).

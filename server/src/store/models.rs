@@ -2,7 +2,7 @@
 
 use diesel::prelude::*;
 
-use crate::store::schema::{documents, operations, task_documents, task_events, tasks};
+use crate::store::schema::{documents, operation_progress, operations, task_documents, task_events, tasks};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = tasks, check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
@@ -37,8 +37,10 @@ pub(crate) struct TaskRow {
     pub watch_id: Option<String>,
 }
 
+/// `None` is inserted as NULL, so that SQLite takes many rows in one statement.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = operations, check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
+#[diesel(treat_none_as_default_value = false)]
 pub(crate) struct OperationRow {
     pub task_id: String,
     pub prefecture_code: String,
@@ -49,6 +51,32 @@ pub(crate) struct OperationRow {
     pub duration_ms: i64,
     pub error: Option<String>,
     pub finished_at: i64,
+}
+
+/// A task's counters, as a write returns them.
+#[derive(Debug, Clone, Copy, Queryable, Selectable)]
+#[diesel(table_name = tasks, check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
+pub(crate) struct CountersRow {
+    pub total_operations: i32,
+    pub completed_operations: i32,
+    pub failed_operations: i32,
+    pub items_found: i64,
+    pub new_documents: i64,
+    pub pages_fetched: i64,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = operation_progress, check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
+#[diesel(treat_none_as_default_value = false)]
+pub(crate) struct ProgressRow {
+    pub task_id: String,
+    pub prefecture_code: String,
+    pub keyword: String,
+    pub next_offset: i32,
+    pub pages_fetched: i32,
+    pub items_found: i64,
+    pub elapsed_ms: i64,
+    pub updated_at: i64,
 }
 
 /// `None` is inserted as NULL, never as DEFAULT: that lets SQLite take many

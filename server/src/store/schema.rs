@@ -49,6 +49,19 @@ diesel::table! {
 }
 
 diesel::table! {
+    operation_progress (task_id, prefecture_code, keyword) {
+        task_id -> Text,
+        prefecture_code -> Text,
+        keyword -> Text,
+        next_offset -> Integer,
+        pages_fetched -> Integer,
+        items_found -> BigInt,
+        elapsed_ms -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
     documents (link) {
         link -> Text,
         title -> Text,
@@ -164,6 +177,7 @@ diesel::table! {
 }
 
 diesel::joinable!(operations -> tasks (task_id));
+diesel::joinable!(operation_progress -> tasks (task_id));
 diesel::joinable!(task_creators -> tasks (task_id));
 diesel::joinable!(task_documents -> tasks (task_id));
 diesel::joinable!(task_documents -> documents (link));
@@ -173,6 +187,7 @@ diesel::joinable!(watch_events -> watches (watch_id));
 diesel::allow_tables_to_appear_in_same_query!(
     tasks,
     operations,
+    operation_progress,
     documents,
     task_documents,
     task_events,
