@@ -15,7 +15,9 @@ FROM debian:bookworm-slim
 RUN apt-get update \
     && apt-get install -y --no-install-recommends ca-certificates \
     && rm -rf /var/lib/apt/lists/* \
-    && useradd --system --uid 10001 --user-group --home-dir /var/lib/scrape --create-home scrape
+    && useradd --system --uid 10001 --user-group --home-dir /var/lib/scrape --create-home scrape \
+    && mkdir -p /var/lib/scrape/exports \
+    && chown scrape:scrape /var/lib/scrape/exports
 COPY --from=build /out/scrape-server /out/scrapectl /usr/local/bin/
 USER scrape
 WORKDIR /var/lib/scrape
@@ -29,6 +31,7 @@ ENV SCRAPE_LISTEN=0.0.0.0:50051 \
     SCRAPE_TOKENS_FILE=/run/secrets/scrape-tokens
 EXPOSE 50051
 VOLUME ["/var/lib/scrape"]
+# The health check asks the port the server listens on, whatever SCRAPE_LISTEN says.
 HEALTHCHECK --interval=10s --timeout=3s --start-period=10s \
-    CMD ["scrapectl", "--server", "http://127.0.0.1:50051", "health"]
+    CMD ["sh", "-c", "exec scrapectl --server \"http://127.0.0.1:${SCRAPE_LISTEN##*:}\" health"]
 ENTRYPOINT ["scrape-server"]
