@@ -7,40 +7,20 @@ use std::time::Duration;
 
 use chrono::Utc;
 
-use crate::catalog::Catalog;
-use crate::domain::{Card, Counters, OperationProgress, RawTaskSpec, TaskId, TaskSpec};
-use crate::store::{Backend, DatabaseUrl, NewTask, PoolConfig, Step, Store, Write, WriteError};
+use crate::domain::{Card, Counters, OperationProgress, TaskId};
+use crate::store::testing::{new_task, sqlite_store};
+use crate::store::{Backend, Step, Store, Write, WriteError};
 
 const LEASE: Duration = Duration::from_secs(30);
 
 async fn store() -> (tempfile::TempDir, Store) {
-    let dir = tempfile::tempdir().expect("dir");
-    let url = DatabaseUrl::parse(&format!("sqlite://{}", dir.path().join("writer.db").display())).expect("url");
-    (dir, Store::open(&url, PoolConfig::default()).await.expect("store"))
+    sqlite_store("writer.db").await
 }
 
 /// A task over three prefectures and two keywords, claimed by `owner`.
 async fn claimed_task(store: &Store, owner: &str) -> TaskId {
-    let spec = TaskSpec::parse(
-        RawTaskSpec {
-            keywords: vec!["bovin".into(), "porcin".into()],
-            prefectures: vec!["56".into(), "29".into(), "22".into()],
-            ..RawTaskSpec::default()
-        },
-        &Catalog::builtin(),
-    )
-    .expect("spec");
-    let id = TaskId::new();
-    let new = NewTask {
-        id,
-        spec,
-        search_text: String::new(),
-        skipped: Vec::new(),
-        now: Utc::now(),
-        created_by: None,
-        quota: Default::default(),
-        watch: None,
-    };
+    let new = new_task(&["bovin", "porcin"], &["56", "29", "22"], Utc::now());
+    let id = new.id;
     store.insert_task(new).await.expect("insert");
     let claim = store.claim_next(owner, Utc::now(), LEASE).await.expect("claim").expect("the task");
     assert_eq!(claim.task.id, id);

@@ -6,32 +6,16 @@ use std::time::Duration;
 
 use chrono::{TimeDelta, Utc};
 
-use crate::catalog::Catalog;
-use crate::domain::{Ending, RawTaskSpec, TaskId, TaskSpec, TaskStatus};
-use crate::store::{DatabaseUrl, LeaseState, NewTask, PoolConfig, Store};
+use crate::domain::{Ending, TaskId, TaskStatus};
+use crate::store::testing::{new_task, sqlite_store};
+use crate::store::{LeaseState, Store};
 
 const LEASE: Duration = Duration::from_secs(30);
 
 async fn store_with_a_task() -> (tempfile::TempDir, Store, TaskId) {
-    let dir = tempfile::tempdir().expect("dir");
-    let url = DatabaseUrl::parse(&format!("sqlite://{}", dir.path().join("leases.db").display())).expect("url");
-    let store = Store::open(&url, PoolConfig::default()).await.expect("store");
-    let spec = TaskSpec::parse(
-        RawTaskSpec { keywords: vec!["bovin".into()], prefectures: vec!["56".into()], ..RawTaskSpec::default() },
-        &Catalog::builtin(),
-    )
-    .expect("spec");
-    let id = TaskId::new();
-    let new = NewTask {
-        id,
-        spec,
-        search_text: String::new(),
-        skipped: Vec::new(),
-        now: Utc::now(),
-        created_by: None,
-        quota: Default::default(),
-        watch: None,
-    };
+    let (dir, store) = sqlite_store("leases.db").await;
+    let new = new_task(&["bovin"], &["56"], Utc::now());
+    let id = new.id;
     store.insert_task(new).await.expect("insert");
     (dir, store, id)
 }

@@ -31,6 +31,8 @@ pub mod schema;
 #[cfg(test)]
 mod state_machine;
 mod tasks;
+#[cfg(test)]
+mod testing;
 mod watch_events;
 mod watch_news;
 mod watch_rows;

@@ -4,9 +4,9 @@
 
 use chrono::{TimeDelta, Utc};
 
-use crate::catalog::Catalog;
-use crate::domain::{Ending, RawTaskSpec, Task, TaskId, TaskSpec, TaskStatus};
-use crate::store::{Change, DatabaseUrl, NewTask, PoolConfig, StopOutcome, Store};
+use crate::domain::{Ending, Task, TaskStatus};
+use crate::store::testing::{new_task, sqlite_store};
+use crate::store::{Change, StopOutcome};
 
 fn check(task: &Task, step: &str) {
     let context = format!("after {step}: {task:?}");
@@ -27,26 +27,10 @@ fn check(task: &Task, step: &str) {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn random_walks_through_the_lifecycle_keep_the_timestamps_consistent() {
-    let dir = tempfile::tempdir().expect("dir");
-    let url = DatabaseUrl::parse(&format!("sqlite://{}", dir.path().join("walk.db").display())).expect("url");
-    let store = Store::open(&url, PoolConfig::default()).await.expect("store");
-    let spec = TaskSpec::parse(
-        RawTaskSpec { keywords: vec!["bovin".into()], prefectures: vec!["56".into()], ..RawTaskSpec::default() },
-        &Catalog::builtin(),
-    )
-    .expect("spec");
-    let id = TaskId::new();
+    let (_dir, store) = sqlite_store("walk.db").await;
     let mut clock = Utc::now();
-    let new = NewTask {
-        id,
-        spec,
-        search_text: String::new(),
-        skipped: Vec::new(),
-        now: clock,
-        created_by: None,
-        quota: Default::default(),
-        watch: None,
-    };
+    let new = new_task(&["bovin"], &["56"], clock);
+    let id = new.id;
     let crate::store::Inserted::Created(task) = store.insert_task(new).await.expect("insert") else {
         panic!("not created")
     };
