@@ -158,12 +158,14 @@ async fn a_server_killed_mid_operation_resumes_it_at_its_next_page_with_the_coun
     let dir = tempfile::tempdir().expect("dir");
     let (url, database) = backend.fresh_url(dir.path()).await;
 
-    // Three operations and requests at once (every site is one host here):
-    // two frozen, the third runs all the others.
+    // Three operations and requests at once (every site is one host on one
+    // server here): two frozen, the third runs all the others.
     let args: Vec<String> = server_args(&site, &url)
         .into_iter()
         .map(|arg| match arg.split_once('=') {
-            Some((flag @ ("--concurrency" | "--per-host-concurrency"), _)) => format!("{flag}=3"),
+            Some((flag @ ("--concurrency" | "--per-host-concurrency" | "--per-server-concurrency"), _)) => {
+                format!("{flag}=3")
+            }
             _ => arg,
         })
         .collect();
@@ -241,7 +243,9 @@ async fn a_server_killed_mid_operation_resumes_it_at_its_next_page_with_the_coun
         .await
         .expect("documents")
         .into_iter()
-        .map(|d| (d.prefecture_code, d.keyword, d.link, d.title))
+        .flat_map(|d| {
+            d.keywords.into_iter().map(move |k| (d.prefecture_code.clone(), k, d.link.clone(), d.title.clone()))
+        })
         .collect();
     let expected: HashSet<(String, String, String, String)> = operations()
         .into_iter()

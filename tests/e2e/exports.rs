@@ -36,7 +36,14 @@ async fn an_export_in_each_format_parses_back_to_the_stored_results(backend: Bac
         .documents(&task.id)
         .await
         .into_iter()
-        .map(|d| ((d.prefecture_code, d.keyword, d.link), (d.title, d.description, d.published_on, d.date_label)))
+        .flat_map(|d| {
+            d.keywords.clone().into_iter().map(move |k| {
+                (
+                    (d.prefecture_code.clone(), k, d.link.clone()),
+                    (d.title.clone(), d.description.clone(), d.published_on.clone(), d.date_label.clone()),
+                )
+            })
+        })
         .collect();
     assert_eq!(stored.len(), 23 + 10 + 987);
 

@@ -52,7 +52,7 @@ async fn a_task_over_three_prefectures_and_two_keywords_succeeds_and_stores_exac
                 expected_rows.insert((code.to_owned(), keyword.to_owned(), card.link.clone()));
                 let doc = documents
                     .iter()
-                    .find(|d| d.link == card.link && d.keyword == keyword)
+                    .find(|d| d.link == card.link && d.keywords.iter().any(|k| k == keyword))
                     .unwrap_or_else(|| panic!("{} not stored under {keyword}", card.link));
                 assert_eq!(doc.title, card.title);
                 assert_eq!(doc.description, card.description);
@@ -62,10 +62,17 @@ async fn a_task_over_three_prefectures_and_two_keywords_succeeds_and_stores_exac
             }
         }
     }
-    let stored_rows: HashSet<_> =
-        documents.iter().map(|d| (d.prefecture_code.clone(), d.keyword.clone(), d.link.clone())).collect();
+    let stored_rows: HashSet<_> = documents
+        .iter()
+        .flat_map(|d| d.keywords.iter().map(|k| (d.prefecture_code.clone(), k.clone(), d.link.clone())))
+        .collect();
     assert_eq!(stored_rows, expected_rows);
-    assert_eq!(documents.len(), expected_rows.len(), "no row listed twice");
+    let stored_links: HashSet<&str> = documents.iter().map(|d| d.link.as_str()).collect();
+    assert_eq!(documents.len(), stored_links.len(), "one entry per document, whatever the keywords that found it");
+    assert!(documents.iter().any(|d| d.keywords.len() == 2), "the fixture has documents found by both keywords");
+    for d in &documents {
+        assert_eq!(d.keywords.first(), Some(&d.keyword), "the first keyword that found it: {d:?}");
+    }
 
     // Totals: documents shared by two keywords are new only once.
     let site = &site;
@@ -119,7 +126,7 @@ async fn a_stop_during_a_hanging_page_cancels_the_task_at_once_and_keeps_its_par
     let first_page = site.cards("www.corse-du-sud.gouv.fr", "porcin").into_iter().take(10);
     for card in first_page {
         assert!(
-            documents.iter().any(|d| d.link == card.link && d.keyword == "porcin"),
+            documents.iter().any(|d| d.link == card.link && d.keywords.iter().any(|k| k == "porcin")),
             "{} from the page before the hang is kept",
             card.link
         );
@@ -226,6 +233,20 @@ async fn documents_are_found_by_the_words_of_their_title_or_description(backend:
     assert_eq!(search("METHANISATION").await, expected);
     assert_eq!(search("Plouay (7 animaux)").await, mentioning("Plouay (7 animaux)"));
     assert!(search("ornithorynque").await.is_empty());
+    // Every word, in any order; each may be the start of a word, never a
+    // piece from inside one.
+    let both = mentioning("méthanisation");
+    assert_eq!(search("méthanisation bovin").await, both);
+    assert_eq!(search("bovin méthanisation").await, both);
+    assert_eq!(search("METHAN BOV").await, both);
+    assert_eq!(search("unite plou").await, both);
+    assert!(search("ovin").await.is_empty(), "ovin is inside bovin, not the start of a word");
+    assert!(search("thanisation").await.is_empty());
+    assert!(search("méthanisation ornithorynque").await.is_empty(), "every word must be there");
+    let plouay: HashSet<String> =
+        cards.iter().filter(|c| c.description.contains("Plouay")).map(|c| c.link.clone()).collect();
+    assert_eq!(search("plouay").await, plouay);
+    assert!(search("plouay").await.len() > both.len());
     app.stop().await;
 }
 

@@ -104,8 +104,15 @@ async fn list_filters_combine_and_pages_stay_exact_while_tasks_are_inserted(back
     assert_eq!(query("MORBIHAN").await, [everywhere.id.clone(), morbihan.id.clone()]);
     assert_eq!(query("corse du sud").await, [everywhere.id.clone(), corse.id.clone()]);
     assert_eq!(query("Porcin").await, [corse.id.as_str()]);
-    // Ids of tasks created in the same millisecond share their first digits.
-    assert_eq!(query(&morbihan.id[24..]).await, [morbihan.id.as_str()]);
+    // The start of an id finds its task (ids of tasks created in the same
+    // millisecond share their first digits), a piece from its middle nothing.
+    assert_eq!(query(&morbihan.id[..30]).await, [morbihan.id.as_str()]);
+    assert_eq!(query(&morbihan.id[..30].to_uppercase()).await, [morbihan.id.as_str()]);
+    assert!(query(&morbihan.id[24..]).await.is_empty(), "not a fragment of an id");
+    // Whole words only: never a fragment inside a word.
+    assert!(query("ovin").await.is_empty(), "ovin is inside bovin and porcin, not one of their words");
+    assert!(query("morbi").await.is_empty());
+    assert_eq!(query("du sud").await, [everywhere.id.clone(), corse.id.clone()]);
     assert_eq!(query("Haute-Corse").await, [everywhere.id.clone(), corse.id.clone()]);
     assert!(query("ornithorynque").await.is_empty());
     // A whole id, pasted as it is, finds its task by key.

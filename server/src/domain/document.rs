@@ -28,6 +28,9 @@ pub struct Document {
     /// The prefecture and keyword under which it was found.
     pub prefecture_code: String,
     pub keyword: String,
+    /// Every keyword that found it (in the task listed, or in any task),
+    /// sorted.
+    pub keywords: Vec<String>,
     /// When any task first stored it.
     pub first_seen_at: DateTime<Utc>,
 }

@@ -75,4 +75,7 @@ pub struct DocumentQuery {
     pub keyword: Option<String>,
     /// Words of the title or description.
     pub text: Option<TextQuery>,
+    /// In a task's documents: once per keyword that found each (as exports
+    /// group them), instead of once per document.
+    pub every_finding: bool,
 }

@@ -69,7 +69,7 @@ pub async fn export<S: ChunkSink>(
     let mut stats = ExportStats { documents: 0, bytes: 0 };
     let mut buffer = Vec::with_capacity(CHUNK_BYTES + 4096);
     encoder.header(&mut buffer, task, &operations, catalog);
-    let filter = DocumentQuery { task: Some(task.id), ..DocumentQuery::default() };
+    let filter = DocumentQuery { task: Some(task.id), every_finding: true, ..DocumentQuery::default() };
     let mut cursor: Option<DocumentCursor> = None;
     loop {
         let page = store.list_documents(&filter, cursor.as_ref(), PAGE).await?;

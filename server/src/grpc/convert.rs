@@ -222,6 +222,7 @@ impl Wire<'_> {
             date_label: doc.date_label.clone(),
             prefecture_code: doc.prefecture_code.clone(),
             keyword: doc.keyword.clone(),
+            keywords: doc.keywords.clone(),
             first_seen_at: Some(timestamp(doc.first_seen_at)),
             prefecture_name: self.prefecture_name(&doc.prefecture_code),
         }

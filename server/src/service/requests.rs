@@ -140,6 +140,7 @@ impl DocumentListing {
             prefecture_code: prefecture_code(catalog, "prefecture", request.prefecture, &mut violations),
             keyword: keyword(request.keyword, &mut violations),
             text: TextQuery::parse(request.query, &mut violations),
+            every_finding: false,
         };
         let size = PageSize::parse(request.page_size, &mut violations);
         let cursor = token(page_token::document_cursor(request.page_token, task.is_some()), &mut violations);

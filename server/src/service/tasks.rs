@@ -105,6 +105,7 @@ impl TaskService {
             id: text.and_then(|q| q.as_str().parse::<TaskId>().ok()),
             // Tasks over every prefecture do not list them in their search text.
             text_names_a_place: text.and_then(|q| q.folded()).is_some_and(|q| self.names_a_place(q)),
+            id_prefix: text.and_then(|q| super::search_text::id_prefix(q.as_str())),
             query: listing.query,
         };
         let size = listing.size.get();

@@ -220,7 +220,12 @@ impl TryFrom<OperationRow> for OperationResult {
 
 /// A document as found under a task's prefecture and keyword (or, listed
 /// over all tasks, those of the task that first found it).
-pub(crate) fn document(prefecture_code: String, keyword: String, row: DocumentRow) -> Result<Document, StoreError> {
+pub(crate) fn document(
+    prefecture_code: String,
+    keyword: String,
+    keywords: Vec<String>,
+    row: DocumentRow,
+) -> Result<Document, StoreError> {
     Ok(Document {
         published_on: from_date(row.published_on.as_deref())?,
         link: row.link,
@@ -229,6 +234,7 @@ pub(crate) fn document(prefecture_code: String, keyword: String, row: DocumentRo
         date_label: row.date_label,
         prefecture_code,
         keyword,
+        keywords,
         first_seen_at: from_micros(row.first_seen_at)?,
     })
 }

@@ -36,13 +36,13 @@ pub(crate) trait Dialect: Send {
     async fn next_claimable(&mut self, now_us: i64) -> QueryResult<Option<Candidate>>;
 
     /// Serialises, until the end of the current transaction, the writers
-    /// that take the name `key` (an export file name).
+    /// that take the name `key` (an export file name, a request id).
     async fn lock_name(&mut self, key: &str) -> QueryResult<()>;
 
-    /// The ids of the tasks whose search text contains `folded`, when an
+    /// The ids of the tasks whose search text contains `text`, when an
     /// index finds them faster than a walk through the newest tasks (a rare
     /// word), else `None`.
-    async fn indexed_matches(&mut self, folded: &str) -> QueryResult<Option<Vec<String>>>;
+    async fn indexed_matches(&mut self, text: &str) -> QueryResult<Option<Vec<String>>>;
 }
 
 /// What a worker may claim: a pending task, or a running one whose lease
@@ -133,7 +133,7 @@ impl Dialect for SqliteConn {
         Ok(())
     }
 
-    async fn indexed_matches(&mut self, folded: &str) -> QueryResult<Option<Vec<String>>> {
+    async fn indexed_matches(&mut self, text: &str) -> QueryResult<Option<Vec<String>>> {
         /// Above this many matches, walking the newest tasks fills a page sooner.
         const RARE: usize = 2000;
         #[derive(QueryableByName)]
@@ -142,10 +142,10 @@ impl Dialect for SqliteConn {
             id: String,
         }
         // Trigrams need three characters.
-        if folded.chars().count() < 3 {
+        if text.chars().count() < 3 {
             return Ok(None);
         }
-        let phrase = format!("\"{}\"", folded.replace('"', "\"\""));
+        let phrase = format!("\"{}\"", text.replace('"', "\"\""));
         let matches: Vec<Match> = diesel::sql_query(format!(
             "SELECT tasks.id AS id FROM tasks_search JOIN tasks ON tasks.rowid = tasks_search.rowid \
              WHERE tasks_search MATCH ? LIMIT {RARE}"
@@ -193,7 +193,7 @@ impl Dialect for AsyncPgConnection {
         Ok(())
     }
 
-    async fn indexed_matches(&mut self, _folded: &str) -> QueryResult<Option<Vec<String>>> {
+    async fn indexed_matches(&mut self, _text: &str) -> QueryResult<Option<Vec<String>>> {
         Ok(None)
     }
 }

@@ -1,17 +1,18 @@
 //! Documents: unique by absolute link across all tasks, linked to every
 //! task operation that found them.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use diesel::prelude::*;
+use diesel::sql_types::Bool;
 use diesel_async::RunQueryDsl;
 
 use crate::domain::text::fold;
 use crate::domain::{Card, Document, DocumentQuery, TaskId};
 use crate::store::convert::{document, to_date};
 use crate::store::models::{DocumentRow, LinkRow};
+use crate::store::patterns;
 use crate::store::schema::{documents, task_documents};
-use crate::store::tasks::like_pattern;
 use crate::store::{Store, StoreError, with_conn};
 
 /// Where a page of documents starts.
@@ -60,7 +61,7 @@ pub(crate) fn card_rows(
             keyword: keyword.to_owned(),
             first_task_id: task_id.to_owned(),
             first_seen_at: now_us,
-            search_text: format!("{} {}", fold(&card.title), fold(&card.description)),
+            search_text: format!(" {} {} ", fold(&card.title), fold(&card.description)),
         })
         .collect();
     let links = cards
@@ -98,7 +99,7 @@ impl Store {
     }
 
     /// Documents matching `filter` (its keyword in the task's own spelling),
-    /// starting after `cursor`.
+    /// starting after `cursor`, each with the keywords that found it.
     pub async fn list_documents(
         &self,
         filter: &DocumentQuery,
@@ -106,7 +107,13 @@ impl Store {
         limit: usize,
     ) -> Result<Vec<Document>, StoreError> {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let pattern = filter.text.as_ref().and_then(|t| t.folded()).map(like_pattern);
+        // Every word, in any order, as the start of a word of the text.
+        let words: Vec<String> = filter
+            .text
+            .as_ref()
+            .and_then(|t| t.folded())
+            .map(|folded| folded.split(' ').map(patterns::word_starting_with).collect())
+            .unwrap_or_default();
         let rows: Vec<(String, String, DocumentRow)> = match filter.task {
             Some(task) => {
                 let task_id = task.to_string();
@@ -121,9 +128,11 @@ impl Store {
                     }
                     if let Some(keyword) = &filter.keyword {
                         query = query.filter(task_documents::keyword.eq(keyword));
+                    } else if !filter.every_finding {
+                        query = query.filter(diesel::dsl::sql::<Bool>(FIRST_FINDING));
                     }
-                    if let Some(pattern) = &pattern {
-                        query = query.filter(documents::search_text.like(pattern).escape('\\'));
+                    for word in &words {
+                        query = query.filter(documents::search_text.like(word).escape('\\'));
                     }
                     if let Some(DocumentCursor::InTask { prefecture_code, keyword, link }) = cursor {
                         query = query.filter(
@@ -153,8 +162,8 @@ impl Store {
                 if let Some(keyword) = &filter.keyword {
                     query = query.filter(documents::keyword.eq(keyword));
                 }
-                if let Some(pattern) = &pattern {
-                    query = query.filter(documents::search_text.like(pattern).escape('\\'));
+                for word in &words {
+                    query = query.filter(documents::search_text.like(word).escape('\\'));
                 }
                 if let Some(DocumentCursor::Global { first_seen_at, link }) = cursor {
                     query = query.filter(
@@ -166,6 +175,51 @@ impl Store {
                 query.order((documents::first_seen_at.desc(), documents::link.desc())).limit(limit).load(conn).await?
             }),
         };
-        rows.into_iter().map(|(prefecture_code, keyword, row)| document(prefecture_code, keyword, row)).collect()
+        let mut keywords = self.finding_keywords(filter.task, &rows).await?;
+        rows.into_iter()
+            .map(|(prefecture_code, keyword, row)| {
+                let found_by = keywords.remove(&row.link).unwrap_or_else(|| vec![keyword.clone()]);
+                document(prefecture_code, keyword, found_by, row)
+            })
+            .collect()
+    }
+
+    /// The keywords that found each of these documents: in `task`, or in
+    /// any task; each list sorted, once per keyword.
+    async fn finding_keywords(
+        &self,
+        task: Option<TaskId>,
+        rows: &[(String, String, DocumentRow)],
+    ) -> Result<HashMap<String, Vec<String>>, StoreError> {
+        let links: Vec<&str> = rows.iter().map(|(_, _, row)| row.link.as_str()).collect();
+        if links.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let task_id = task.map(|t| t.to_string());
+        let found: Vec<(String, String)> = with_conn!(self, reader, |conn| {
+            let mut query = task_documents::table
+                .filter(task_documents::link.eq_any(&links))
+                .select((task_documents::link, task_documents::keyword))
+                .into_boxed();
+            if let Some(task_id) = &task_id {
+                query = query.filter(task_documents::task_id.eq(task_id));
+            }
+            query.load(conn).await?
+        });
+        let mut keywords: HashMap<String, Vec<String>> = HashMap::new();
+        for (link, keyword) in found {
+            keywords.entry(link).or_default().push(keyword);
+        }
+        for list in keywords.values_mut() {
+            list.sort();
+            list.dedup();
+        }
+        Ok(keywords)
     }
 }
+
+/// A task's row for a document is its first finding: no keyword before
+/// this one found it in the same task and prefecture (looked up by link).
+const FIRST_FINDING: &str = "NOT EXISTS (SELECT 1 FROM task_documents earlier \
+     WHERE earlier.link = task_documents.link AND earlier.task_id = task_documents.task_id \
+     AND earlier.prefecture_code = task_documents.prefecture_code AND earlier.keyword < task_documents.keyword)";

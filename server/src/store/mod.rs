@@ -26,6 +26,7 @@ mod models;
 mod moves;
 mod notify;
 mod operations;
+mod patterns;
 mod quotas;
 pub mod schema;
 #[cfg(test)]

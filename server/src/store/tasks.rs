@@ -10,6 +10,7 @@ use crate::store::convert::{status_name, status_names, to_i32, to_json, to_micro
 use crate::store::dialect::Dialect;
 use crate::store::models::TaskRow;
 use crate::store::moves::event_row;
+use crate::store::patterns;
 use crate::store::quotas::{CreatorRow, PendingQuota, QuotaExceeded, to_i64};
 use crate::store::schema::{task_creators, task_events, tasks};
 use crate::store::{Store, StoreError, with_conn};
@@ -58,6 +59,9 @@ pub struct TaskSearch {
     pub text_names_a_place: bool,
     /// The text is a whole task id: only that task (found by its key).
     pub id: Option<TaskId>,
+    /// The text may begin a task id (hexadecimal digits and hyphens, lower
+    /// case): tasks whose id starts with it match too.
+    pub id_prefix: Option<String>,
 }
 
 /// Where a page of tasks starts: strictly after this task in the
@@ -104,6 +108,10 @@ impl Store {
         let outcome: Result<TaskRow, Refused> = with_conn!(self, writer, |conn| {
             conn.transaction::<_, StoreError, _>(async |conn| {
                 if let Some(request_id) = &request_id {
+                    // Two starts with one request id at once (a retry, a
+                    // watch's run started by two replicas): the second
+                    // waits for the first and finds its task.
+                    conn.lock_name(&format!("request_id {request_id}")).await?;
                     let earlier: Option<TaskRow> = tasks::table
                         .filter(tasks::request_id.eq(request_id))
                         .select(TaskRow::as_select())
@@ -184,14 +192,25 @@ impl Store {
         let query = &search.query;
         let statuses = status_names(&query.statuses);
         let text = query.text.as_ref().and_then(|t| t.folded());
-        let pattern = text.map(like_pattern);
+        let words = text.map(patterns::whole_words);
+        // The search text starts with the task's id as it is written.
+        let id_prefix = search.id_prefix.as_deref().map(|p| patterns::starting_with(&format!(" {p}")));
         let id = search.id.map(|id| id.to_string());
         let watch = query.watch.map(|id| id.to_string());
         let rows: Vec<TaskRow> = with_conn!(self, reader, |conn| {
             // A rare word is looked up in an index; a common one is found
             // fastest by walking the newest tasks until the page is full.
             let indexed = match text {
-                Some(text) if !search.text_names_a_place && id.is_none() => conn.indexed_matches(text).await?,
+                Some(text) if !search.text_names_a_place && id.is_none() => {
+                    let mut found = conn.indexed_matches(&format!(" {text} ")).await?;
+                    if let (Some(ids), Some(prefix)) = (&mut found, &search.id_prefix) {
+                        match conn.indexed_matches(&format!(" {prefix}")).await? {
+                            Some(more) => ids.extend(more),
+                            None => found = None,
+                        }
+                    }
+                    found
+                }
                 _ => None,
             };
             let mut rows = tasks::table.select(TaskRow::as_select()).into_boxed();
@@ -209,15 +228,24 @@ impl Store {
             }
             if let Some(id) = &id {
                 rows = rows.filter(tasks::id.eq(id));
-            } else if let Some(ids) = &indexed {
-                rows = rows.filter(tasks::id.eq_any(ids));
-            } else if let Some(pattern) = &pattern {
-                let matches = tasks::search_text.like(pattern).escape('\\');
-                if search.text_names_a_place {
-                    rows = rows.filter(matches.or(tasks::prefectures.eq("[]").and(tasks::regions.eq("[]"))));
-                } else {
-                    rows = rows.filter(matches);
-                }
+            } else if let Some(words) = &words {
+                // Whole words only, never a fragment inside a word; the
+                // index narrows the candidates when the words are rare.
+                let matches = tasks::search_text.like(words).escape('\\');
+                let everywhere = tasks::prefectures.eq("[]").and(tasks::regions.eq("[]"));
+                rows = match (&indexed, search.text_names_a_place, &id_prefix) {
+                    (Some(ids), _, None) => rows.filter(tasks::id.eq_any(ids).and(matches)),
+                    (Some(ids), _, Some(id)) => {
+                        let begins_id = tasks::search_text.like(id).escape('\\');
+                        rows.filter(tasks::id.eq_any(ids).and(matches.or(begins_id)))
+                    }
+                    (None, true, None) => rows.filter(matches.or(everywhere)),
+                    (None, true, Some(id)) => {
+                        rows.filter(matches.or(everywhere).or(tasks::search_text.like(id).escape('\\')))
+                    }
+                    (None, false, None) => rows.filter(matches),
+                    (None, false, Some(id)) => rows.filter(matches.or(tasks::search_text.like(id).escape('\\'))),
+                };
             }
             if let Some(cursor) = cursor {
                 rows = rows.filter(
@@ -290,18 +318,4 @@ fn created_message(spec: &TaskSpec) -> String {
         spec.targets.len(),
         spec.total_operations()
     )
-}
-
-/// `%text%` with LIKE's wildcards in `text` escaped.
-pub(crate) fn like_pattern(text: &str) -> String {
-    let mut pattern = String::with_capacity(text.len() + 2);
-    pattern.push('%');
-    for ch in text.chars() {
-        if matches!(ch, '%' | '_' | '\\') {
-            pattern.push('\\');
-        }
-        pattern.push(ch);
-    }
-    pattern.push('%');
-    pattern
 }

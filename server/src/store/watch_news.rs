@@ -93,6 +93,7 @@ impl Store {
                     published_on,
                     date_label,
                     prefecture_code,
+                    keywords: vec![keyword.clone()],
                     keyword,
                     first_seen_at: from_micros(first_seen_at)?,
                 })

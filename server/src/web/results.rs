@@ -183,7 +183,7 @@ fn document(doc: &Document, catalog: &Catalog) -> Markup {
             @if !doc.description.is_empty() { p { (doc.description) } }
             p.meta {
                 @if doc.date_label.is_empty() { "Undated" } @else { (doc.date_label) }
-                " · " (format::prefecture(catalog, &doc.prefecture_code)) " · " (doc.keyword)
+                " · " (format::prefecture(catalog, &doc.prefecture_code)) " · " (doc.keywords.join(", "))
             }
         }
     }
