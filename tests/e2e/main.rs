@@ -36,3 +36,4 @@ mod watch_notifications;
 mod watch_pages;
 mod watch_replicas;
 mod watches;
+mod word_search;

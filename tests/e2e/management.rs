@@ -54,7 +54,12 @@ async fn a_restart_after_a_stop_gives_the_same_final_counts_as_an_uninterrupted_
     assert_eq!(results.len(), 6, "results replaced, not doubled");
     assert_eq!(per_operation(&results), per_operation(&expected_results));
     let documents = app.documents(&task.id).await;
-    assert_eq!(documents.len(), reference_rows(&site, &prefectures, &keywords));
+    let findings: usize = documents.iter().map(|d| d.keywords.len()).sum();
+    assert_eq!(
+        findings,
+        reference_rows(&site, &prefectures, &keywords),
+        "each document under every keyword that found it"
+    );
 
     let kinds: Vec<_> = app.client.task_events(&task.id).await.expect("events").iter().map(|e| e.kind()).collect();
     assert!(kinds.contains(&pb::TaskEventKind::Restarted), "{kinds:?}");
@@ -172,7 +177,8 @@ async fn purged_tasks_are_no_longer_found_by_a_search(backend: Backend) {
     // The rare word and the common one find it before the purge.
     assert_eq!(found(&app, "ornithorynque").await, HashSet::from([purged.id.clone()]));
     assert_eq!(found(&app, "bovin").await, HashSet::from([kept.id.clone(), purged.id.clone()]));
-    assert_eq!(found(&app, "ov").await, HashSet::from([kept.id.clone(), purged.id.clone()]));
+    // Too short for trigrams: found by a walk through the newest tasks.
+    assert_eq!(found(&app, "56").await, HashSet::from([kept.id.clone(), purged.id.clone()]));
 
     let cancelled = pb::PurgeTasksRequest { statuses: vec![TaskStatus::Cancelled as i32], ..Default::default() };
     assert_eq!(app.client.purge_tasks(cancelled).await.expect("purge"), 1);
@@ -182,7 +188,7 @@ async fn purged_tasks_are_no_longer_found_by_a_search(backend: Backend) {
     assert!(found(&app, "ornithorynque").await.is_empty(), "the purged task's rare word finds nothing");
     assert!(found(&app, "ornithor").await.is_empty(), "nor does a part of it");
     assert_eq!(found(&app, "bovin").await, HashSet::from([kept.id.clone(), later.id.clone()]));
-    assert_eq!(found(&app, "ov").await, HashSet::from([kept.id.clone(), later.id.clone()]));
+    assert_eq!(found(&app, "56").await, HashSet::from([kept.id.clone(), later.id.clone()]));
     assert_eq!(found(&app, "tamanoir").await, HashSet::from([later.id.clone()]));
     app.stop().await;
 }

@@ -11,6 +11,7 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use crate::domain::TaskStatus;
 use crate::store::SqliteConn;
 use crate::store::convert::status_name;
+use crate::store::document_index;
 use crate::store::models::{DocumentRow, LinkRow, OperationRow, ProgressRow};
 use crate::store::schema::{documents, operation_progress, operations, task_documents, tasks};
 
@@ -43,6 +44,15 @@ pub(crate) trait Dialect: Send {
     /// index finds them faster than a walk through the newest tasks (a rare
     /// word), else `None`.
     async fn indexed_matches(&mut self, text: &str) -> QueryResult<Option<Vec<String>>>;
+
+    /// Adds up to `batch` documents stored since the last step to the word
+    /// index, when the backend leaves that to the store; returns how many.
+    async fn index_documents(&mut self, batch: i64) -> QueryResult<u64>;
+
+    /// The links of the documents holding every word (folded, each the
+    /// start of a word), when the index finds them faster than a walk
+    /// through the newest documents (rare words), else `None`.
+    async fn indexed_documents(&mut self, words: &[&str]) -> QueryResult<Option<Vec<String>>>;
 }
 
 /// What a worker may claim: a pending task, or a running one whose lease
@@ -155,6 +165,14 @@ impl Dialect for SqliteConn {
         .await?;
         Ok((matches.len() < RARE).then(|| matches.into_iter().map(|m| m.id).collect()))
     }
+
+    async fn index_documents(&mut self, batch: i64) -> QueryResult<u64> {
+        document_index::index_step(self, batch).await
+    }
+
+    async fn indexed_documents(&mut self, words: &[&str]) -> QueryResult<Option<Vec<String>>> {
+        document_index::matching_links(self, words).await
+    }
 }
 
 /// PostgreSQL: batch inserts, `FOR UPDATE SKIP LOCKED` so that replicas
@@ -194,6 +212,16 @@ impl Dialect for AsyncPgConnection {
     }
 
     async fn indexed_matches(&mut self, _text: &str) -> QueryResult<Option<Vec<String>>> {
+        Ok(None)
+    }
+
+    async fn index_documents(&mut self, _batch: i64) -> QueryResult<u64> {
+        // The GIN index is kept by the database.
+        Ok(0)
+    }
+
+    async fn indexed_documents(&mut self, _words: &[&str]) -> QueryResult<Option<Vec<String>>> {
+        // The planner picks the trigram index or the newest-first walk.
         Ok(None)
     }
 }

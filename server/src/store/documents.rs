@@ -10,6 +10,7 @@ use diesel_async::RunQueryDsl;
 use crate::domain::text::fold;
 use crate::domain::{Card, Document, DocumentQuery, TaskId};
 use crate::store::convert::{document, to_date};
+use crate::store::dialect::Dialect;
 use crate::store::models::{DocumentRow, LinkRow};
 use crate::store::patterns;
 use crate::store::schema::{documents, task_documents};
@@ -108,12 +109,16 @@ impl Store {
     ) -> Result<Vec<Document>, StoreError> {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         // Every word, in any order, as the start of a word of the text.
-        let words: Vec<String> = filter
-            .text
-            .as_ref()
-            .and_then(|t| t.folded())
-            .map(|folded| folded.split(' ').map(patterns::word_starting_with).collect())
-            .unwrap_or_default();
+        let folded: Vec<&str> =
+            filter.text.as_ref().and_then(|t| t.folded()).map(|f| f.split(' ').collect()).unwrap_or_default();
+        let words: Vec<String> = folded.iter().map(|w| patterns::word_starting_with(w)).collect();
+        // Rare words are looked up in the index; common ones are found
+        // fastest by walking the newest documents until the page is full.
+        let indexed: Option<Vec<String>> = if folded.is_empty() {
+            None
+        } else {
+            with_conn!(self, reader, |conn| conn.indexed_documents(&folded).await?)
+        };
         let rows: Vec<(String, String, DocumentRow)> = match filter.task {
             Some(task) => {
                 let task_id = task.to_string();
@@ -130,6 +135,9 @@ impl Store {
                         query = query.filter(task_documents::keyword.eq(keyword));
                     } else if !filter.every_finding {
                         query = query.filter(diesel::dsl::sql::<Bool>(FIRST_FINDING));
+                    }
+                    if let Some(links) = &indexed {
+                        query = query.filter(task_documents::link.eq_any(links));
                     }
                     for word in &words {
                         query = query.filter(documents::search_text.like(word).escape('\\'));
@@ -161,6 +169,9 @@ impl Store {
                 }
                 if let Some(keyword) = &filter.keyword {
                     query = query.filter(documents::keyword.eq(keyword));
+                }
+                if let Some(links) = &indexed {
+                    query = query.filter(documents::link.eq_any(links));
                 }
                 for word in &words {
                     query = query.filter(documents::search_text.like(word).escape('\\'));

@@ -13,6 +13,7 @@ mod batch;
 mod claims;
 mod convert;
 mod dialect;
+mod document_index;
 mod documents;
 mod error;
 mod events;

@@ -20,6 +20,7 @@ use tokio::sync::{mpsc, oneshot};
 use crate::domain::{Card, Counters, OperationProgress, TaskId};
 use crate::store::batch::{Failure, Plan, Verdict};
 use crate::store::dialect::Dialect;
+use crate::store::document_index;
 use crate::store::models::{CountersRow, ProgressRow};
 use crate::store::schema::{documents, operation_progress, operations, task_events, tasks};
 use crate::store::{Backend, Store, StoreError, with_conn};
@@ -28,6 +29,10 @@ use crate::store::{Backend, Store, StoreError, with_conn};
 /// past it waits for room, so memory stays bounded however slow the
 /// database is (a write holds one page's cards).
 pub const QUEUE_CAPACITY: usize = 128;
+
+/// While writes keep coming, the word index takes what it lacks after this
+/// many commits.
+const COMMITS_PER_INDEX_STEP: u32 = 4;
 
 /// Writes committed together at most. On the local mirror of every site
 /// (no politeness delay), batches of 64 already take a fifth off the CPU
@@ -169,7 +174,32 @@ struct Committer {
 
 impl Committer {
     async fn run(self, mut queue: mpsc::Receiver<Queued>) {
-        while let Some(first) = queue.recv().await {
+        // Documents may wait for the word index: stored before a restart,
+        // or by the last commits. It is filled between commits: a batch
+        // whenever no write waits, and all that is behind every few commits
+        // while writes keep coming, so that it lags by a few commits at most.
+        let mut behind = true;
+        let mut commits_since_step = 0;
+        loop {
+            let first = match queue.try_recv() {
+                Ok(first) => first,
+                Err(mpsc::error::TryRecvError::Disconnected) => break,
+                Err(mpsc::error::TryRecvError::Empty) if behind => {
+                    behind = self.index_documents(document_index::INDEX_BATCH).await;
+                    commits_since_step = 0;
+                    continue;
+                }
+                Err(mpsc::error::TryRecvError::Empty) => match queue.recv().await {
+                    Some(first) => first,
+                    None => break,
+                },
+            };
+            behind = true;
+            commits_since_step += 1;
+            if commits_since_step >= COMMITS_PER_INDEX_STEP {
+                self.index_documents(i64::MAX).await;
+                commits_since_step = 0;
+            }
             let Some(failed) = self.commit(Some(&mut queue), vec![first]).await else { continue };
             // A batch that failed for another reason than an unavailable
             // database: each write alone, so that one bad write fails only
@@ -180,6 +210,21 @@ impl Committer {
             }
         }
         tracing::debug!("store writer stopped");
+    }
+
+    /// One step of the word index (at most `batch` documents); returns
+    /// whether documents may still wait for it.
+    async fn index_documents(&self, batch: i64) -> bool {
+        let step: Result<u64, StoreError> =
+            async { Ok(with_conn!(self, writer, |conn| conn.index_documents(batch).await?)) }.await;
+        match step {
+            Ok(indexed) => indexed > 0 && i64::try_from(indexed).is_ok_and(|n| n >= batch),
+            Err(e) => {
+                // Searches scan what the index lacks; the next commit tries again.
+                tracing::warn!(error = %e, "the word index of documents could not be extended");
+                false
+            }
+        }
     }
 
     /// Commits `batch` (joined by what `queue` holds once a connection is
