@@ -25,7 +25,7 @@ use crate::store::{PendingQuota, Store};
 
 pub use crate::store::AttemptOutcome;
 pub use error::ServiceError;
-pub use page_token::InvalidPageToken;
+pub use page_token::{InvalidPageToken, TaskTokenError};
 pub use requests::{
     DocumentListRequest, DocumentListing, Purge, ResultListRequest, ResultListing, TaskListRequest, TaskListing,
 };
@@ -84,6 +84,11 @@ impl<T> Page<T> {
             None
         };
         Page { items, next_page_token }
+    }
+
+    /// The same page with each item converted.
+    fn map<U>(self, convert: impl FnMut(T) -> U) -> Page<U> {
+        Page { items: self.items.into_iter().map(convert).collect(), next_page_token: self.next_page_token }
     }
 }
 

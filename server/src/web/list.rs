@@ -141,6 +141,7 @@ fn listing(params: &Params) -> Result<TaskListing, PageError> {
         page_size: PAGE_SIZE,
         page_token: params.raw("page"),
         watch_id: params.raw("watch"),
+        order_by: params.raw("order"),
     };
     Ok(violations.and(TaskListing::parse(request))?)
 }
