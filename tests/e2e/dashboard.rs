@@ -59,8 +59,8 @@ async fn a_task_started_from_the_form_reaches_100_percent_and_turns_green_withou
 
     browser.goto("/tasks/new").await;
     browser.fill("#keywords", "bovin, porcin").await;
-    browser.click("#prefectures option[value=\"56\"]").await;
-    browser.click("#prefectures option[value=\"2A\"]").await;
+    browser.click("input[name=prefectures][value=\"56\"]").await;
+    browser.click("input[name=prefectures][value=\"2A\"]").await;
     browser.click("form.start button[type=submit]").await;
     browser.wait_until("the task page opens", "document.querySelector('article.detail') !== null").await;
     browser.mark_document().await;

@@ -3,6 +3,7 @@
 //! form, hand requests to [`requests`] for checking, call the service, and
 //! render what it returns; none of them reaches the store or the runner.
 
+mod bulk;
 mod error;
 mod page_token;
 mod progress;
@@ -24,6 +25,7 @@ use crate::runner::{ProgressHub, Runner};
 use crate::store::{PendingQuota, Store};
 
 pub use crate::store::AttemptOutcome;
+pub use bulk::{Applied, MAX_TASKS_AT_ONCE, TaskAction};
 pub use error::ServiceError;
 pub use page_token::{InvalidPageToken, TaskTokenError};
 pub use requests::{
