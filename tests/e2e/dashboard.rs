@@ -1,9 +1,15 @@
 //! The web dashboard in a real headless Chromium: starting, following,
-//! stopping and restarting tasks, filters, the task page, form errors; and,
-//! over plain HTTP, gRPC-Web, downloads and event streams.
+//! stopping and restarting tasks, filters, the task page, form errors,
+//! deleting, Stop all and actions on ticked rows (`manage`), sorting, counts
+//! and pages (`sorting`), the prefecture picker (`picker`); and, over plain
+//! HTTP, gRPC-Web, downloads, event streams, the same pages without the
+//! script, and what a viewer is refused.
 
 mod browser;
 pub(crate) mod http;
+mod manage;
+mod picker;
+mod sorting;
 
 use std::collections::HashSet;
 

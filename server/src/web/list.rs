@@ -18,9 +18,11 @@ use crate::web::report::{self, Report, tasks};
 use crate::web::session::CSRF_FIELD;
 use crate::web::{PageError, Shared, Visitor, format, layout};
 
-/// Tasks per page, unless the visitor picks another of [`SIZES`].
+/// Tasks per page, unless the address asks for another size (at most
+/// [`MAX_SIZE`]); the form offers [`SIZES`].
 const PAGE_SIZE: i64 = 25;
 const SIZES: [i64; 4] = [10, 25, 50, 100];
+const MAX_SIZE: i64 = 100;
 
 /// `GET /`: the list of tasks, newest first unless sorted otherwise.
 pub async fn page(
@@ -182,7 +184,13 @@ fn bulk_bar(params: &Params, here: &str, visitor: &Visitor) -> Markup {
 /// The filter form, showing the filters in force; it keeps the order.
 fn filters(params: &Params, order: TaskOrder) -> Markup {
     let checked: Vec<&str> = params.all("status").collect();
-    let size = params.get("size").unwrap_or("25");
+    let size = params.get("size").and_then(|s| s.parse::<i64>().ok()).unwrap_or(PAGE_SIZE);
+    // A size from the address stays chosen, offered or not.
+    let mut sizes = SIZES.to_vec();
+    if !sizes.contains(&size) {
+        sizes.push(size);
+        sizes.sort_unstable();
+    }
     html! {
         form.filters method="get" action="/" role="search" {
             @if order != TaskOrder::NEWEST_FIRST { input type="hidden" name="order" value=(order.as_str()); }
@@ -204,7 +212,7 @@ fn filters(params: &Params, order: TaskOrder) -> Markup {
             }
             div.field {
                 label for="size" { "Per page" }
-                select #size name="size" { @for n in SIZES { option value=(n) selected[size == n.to_string()] { (n) } } }
+                select #size name="size" { @for n in sizes { option value=(n) selected[size == n] { (n) } } }
             }
             div.field.buttons {
                 button type="submit" { "Filter" }
@@ -235,9 +243,9 @@ fn listing(params: &Params) -> Result<TaskListing, PageError> {
     }
     let page_size = match params.get("size").map(str::parse::<i64>) {
         None => PAGE_SIZE,
-        Some(Ok(n)) if SIZES.contains(&n) => n,
+        Some(Ok(n)) if (1..=MAX_SIZE).contains(&n) => n,
         Some(_) => {
-            violations.add("size", format!("must be one of {SIZES:?}"));
+            violations.add("size", format!("must be a number of tasks from 1 to {MAX_SIZE}"));
             PAGE_SIZE
         }
     };

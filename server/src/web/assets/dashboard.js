@@ -140,7 +140,7 @@ function picker(root) {
     }
     count();
   });
-  input.addEventListener("input", function () {
+  function narrow() {
     var query = fold(input.value);
     root.querySelectorAll("fieldset.region").forEach(function (group) {
       var whole = query === "" || group.getAttribute("data-search").indexOf(query) >= 0;
@@ -151,7 +151,10 @@ function picker(root) {
       });
       group.hidden = shown === 0;
     });
-  });
+  }
+  // As one types, and when the box is emptied or left.
+  input.addEventListener("input", narrow);
+  input.addEventListener("change", narrow);
   // Enter in the filter box filters; it does not send the form.
   input.addEventListener("keydown", function (event) {
     if (event.key === "Enter") event.preventDefault();
