@@ -1,15 +1,15 @@
 //! The web dashboard in a real headless Chromium: starting, following,
-//! stopping and restarting tasks, filters, the task page, form errors,
-//! deleting, Stop all and actions on ticked rows (`manage`), sorting, counts
-//! and pages (`sorting`), the prefecture picker (`picker`); and, over plain
-//! HTTP, gRPC-Web, downloads, event streams, the same pages without the
-//! script, and what a viewer is refused.
+//! stopping and restarting tasks, filters, the task page, form errors;
+//! deleting, Stop all and actions on ticked rows (`manage`); sorting, the
+//! count and the pages of tasks and documents (`lists`); the prefecture
+//! picker (`picker`); and, over plain HTTP, gRPC-Web, downloads, event
+//! streams, the same pages without the script, and what a viewer is refused.
 
 mod browser;
 pub(crate) mod http;
+mod lists;
 mod manage;
 mod picker;
-mod sorting;
 
 use std::collections::HashSet;
 

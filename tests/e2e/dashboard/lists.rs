@@ -1,12 +1,13 @@
-//! The task list in the browser: columns sorted both ways and kept across
-//! pages and filters, the count of the tasks the filters match, and
-//! previous pages that are exactly the pages shown before.
+//! Lists in the browser: the task list's columns sorted both ways and kept
+//! across pages and filters, the count of the tasks the filters match, and
+//! previous pages, of tasks and of a task's documents, that are exactly
+//! the pages shown before.
 
 use scrape_client::pb::{self, TaskStatus};
 
 use super::browser::Browser;
 use super::finished;
-use crate::fixture::{Fault, FixtureSite, SiteSpec};
+use crate::fixture::{Fault, FixtureSite, SiteSpec, links};
 use crate::helpers::{Backend, TestApp, on_both_backends};
 
 /// The keywords of each row, in order.
@@ -121,6 +122,45 @@ async fn columns_sort_both_ways_the_count_follows_the_filters_and_previous_retur
     app.stop().await;
 }
 
+/// The links of the documents shown.
+async fn documents(browser: &Browser) -> Vec<String> {
+    let hrefs = browser.eval("return [...document.querySelectorAll('ul.documents li a')].map(a => a.href);").await;
+    serde_json::from_value(hrefs).expect("links")
+}
+
+async fn the_documents_of_a_task_page_forwards_and_back_to_exactly_the_earlier_pages(backend: Backend) {
+    const MORBIHAN: &str = "www.morbihan.gouv.fr";
+    let site = FixtureSite::start(SiteSpec { counts: vec![(MORBIHAN, "bovin", 120)] }).await;
+    let app = TestApp::spawn_on(&site, &backend).await;
+    let task = app.start(&["56"], &["bovin"]).await;
+    finished(&app, &task).await;
+    let browser = Browser::open(&app).await;
+
+    browser.goto(&format!("/tasks/{}", task.id)).await;
+    let first = documents(&browser).await;
+    assert_eq!(first.len(), 50);
+    let pages = "#results nav.pages[aria-label='Pages of documents']";
+    assert_eq!(browser.count(&format!("{pages} a[rel=prev]")).await, 0);
+    browser.click_to_page(&format!("{pages} a[rel=next]")).await;
+    let second = documents(&browser).await;
+    browser.click_to_page(&format!("{pages} a[rel=next]")).await;
+    let third = documents(&browser).await;
+    assert_eq!((second.len(), third.len()), (50, 20));
+    assert_eq!(browser.text(&format!("{pages} .page-number")).await, "Page 3");
+    let every: std::collections::HashSet<String> = first.iter().chain(&second).chain(&third).cloned().collect();
+    assert_eq!(every, links(&site.cards(MORBIHAN, "bovin")), "each document once");
+
+    browser.click_to_page(&format!("{pages} a[rel=prev]")).await;
+    assert_eq!(documents(&browser).await, second, "exactly the second page");
+    assert!(browser.eval("return location.hash;").await == "#documents", "back at the documents");
+    browser.click_to_page(&format!("{pages} a[rel=prev]")).await;
+    assert_eq!(documents(&browser).await, first, "exactly the first page");
+    assert_eq!(browser.count(&format!("{pages} a[rel=prev]")).await, 0);
+    browser.close().await;
+    app.stop().await;
+}
+
 on_both_backends!(browser:
-    columns_sort_both_ways_the_count_follows_the_filters_and_previous_returns_exactly_the_earlier_page
+    columns_sort_both_ways_the_count_follows_the_filters_and_previous_returns_exactly_the_earlier_page,
+    the_documents_of_a_task_page_forwards_and_back_to_exactly_the_earlier_pages
 );
