@@ -1,9 +1,15 @@
 //! The web dashboard in a real headless Chromium: starting, following,
-//! stopping and restarting tasks, filters, the task page, form errors; and,
-//! over plain HTTP, gRPC-Web, downloads and event streams.
+//! stopping and restarting tasks, filters, the task page, form errors;
+//! deleting, Stop all and actions on ticked rows (`manage`); sorting, the
+//! count and the pages of tasks and documents (`lists`); the prefecture
+//! picker (`picker`); and, over plain HTTP, gRPC-Web, downloads, event
+//! streams, the same pages without the script, and what a viewer is refused.
 
 mod browser;
 pub(crate) mod http;
+mod lists;
+mod manage;
+mod picker;
 
 use std::collections::HashSet;
 
@@ -59,8 +65,8 @@ async fn a_task_started_from_the_form_reaches_100_percent_and_turns_green_withou
 
     browser.goto("/tasks/new").await;
     browser.fill("#keywords", "bovin, porcin").await;
-    browser.click("#prefectures option[value=\"56\"]").await;
-    browser.click("#prefectures option[value=\"2A\"]").await;
+    browser.click("input[name=prefectures][value=\"56\"]").await;
+    browser.click("input[name=prefectures][value=\"2A\"]").await;
     browser.click("form.start button[type=submit]").await;
     browser.wait_until("the task page opens", "document.querySelector('article.detail') !== null").await;
     browser.mark_document().await;

@@ -21,6 +21,7 @@ mod leases;
 mod lifecycle;
 mod management;
 mod options;
+mod ordering;
 mod pages;
 mod persistence;
 mod politeness;

@@ -2,7 +2,7 @@
 //! TLS with and without client certificates, the limits, hostile input,
 //! metrics and logs — each against a real server.
 
-mod dashboard;
+pub(crate) mod dashboard;
 mod input;
 mod limits;
 mod observability;

@@ -208,6 +208,10 @@ pub struct ListArgs {
     /// Tasks per page.
     #[arg(long, default_value_t = 20)]
     pub limit: i32,
+    /// The order: "created_at desc" (the default), "created_at", "status",
+    /// "status desc", "keywords" or "keywords desc".
+    #[arg(long)]
+    pub order_by: Option<String>,
     /// Continue from a previous page (printed under the table).
     #[arg(long)]
     pub page_token: Option<String>,

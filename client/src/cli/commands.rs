@@ -216,9 +216,15 @@ async fn list(client: &Client, printer: Printer, args: ListArgs) -> anyhow::Resu
             query: args.query.unwrap_or_default(),
             page_size: args.limit,
             page_token: args.page_token.unwrap_or_default(),
+            order_by: args.order_by.clone().unwrap_or_default(),
             ..Default::default()
         })
         .await?;
+    // The next page is read in the same order.
+    let more = match &args.order_by {
+        Some(order_by) => format!("scrapectl list --order-by '{order_by}' --page-token"),
+        None => "scrapectl list --page-token".to_owned(),
+    };
     printer.print(
         || {
             serde_json::json!({
@@ -228,7 +234,7 @@ async fn list(client: &Client, printer: Printer, args: ListArgs) -> anyhow::Resu
         },
         |layout| {
             let table = render::tasks(&response.tasks, layout).to_string();
-            with_next_page(table, "scrapectl list --page-token", &response.next_page_token)
+            with_next_page(table, &more, &response.next_page_token)
         },
     )?;
     Ok(())

@@ -89,6 +89,7 @@ impl TaskServiceApi for TaskApi {
                 page_size: req.page_size.into(),
                 page_token: &req.page_token,
                 watch_id: &req.watch_id,
+                order_by: &req.order_by,
             }))
             .map_err(invalid_argument)?;
         let (tasks, next_page_token) = paged(self.service.list_tasks(listing).await?, |t| self.task(t));

@@ -3,6 +3,7 @@
 //! form, hand requests to [`requests`] for checking, call the service, and
 //! render what it returns; none of them reaches the store or the runner.
 
+mod bulk;
 mod error;
 mod page_token;
 mod progress;
@@ -24,8 +25,9 @@ use crate::runner::{ProgressHub, Runner};
 use crate::store::{PendingQuota, Store};
 
 pub use crate::store::AttemptOutcome;
+pub use bulk::{Applied, MAX_TASKS_AT_ONCE, TaskAction};
 pub use error::ServiceError;
-pub use page_token::InvalidPageToken;
+pub use page_token::{InvalidPageToken, TaskTokenError};
 pub use requests::{
     DocumentListRequest, DocumentListing, Purge, ResultListRequest, ResultListing, TaskListRequest, TaskListing,
 };
@@ -84,6 +86,11 @@ impl<T> Page<T> {
             None
         };
         Page { items, next_page_token }
+    }
+
+    /// The same page with each item converted.
+    fn map<U>(self, convert: impl FnMut(T) -> U) -> Page<U> {
+        Page { items: self.items.into_iter().map(convert).collect(), next_page_token: self.next_page_token }
     }
 }
 

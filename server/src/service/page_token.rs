@@ -1,10 +1,11 @@
 //! Opaque page tokens for keyset pagination: url-safe base64 of a JSON array
-//! `[kind, key…]` holding the sort key of the last item of the page.
+//! `[kind, key…]` holding the sort key of the last item of the page (and,
+//! for tasks, the order it was listed in).
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
-use crate::domain::{Document, OperationResult, Task, TaskId};
+use crate::domain::{Document, OperationResult, TaskId, TaskOrder};
 use crate::store::{DocumentCursor, OperationCursor, TaskCursor};
 
 /// A token that was not issued by this server (or for another list).
@@ -36,17 +37,44 @@ pub(super) fn optional<T>(
     if token.trim().is_empty() { Ok(None) } else { parse(token).map(Some) }
 }
 
-pub fn task_token(last: &Task) -> String {
-    let cursor = TaskCursor::after(last);
-    encode("tasks", &[cursor.created_at.to_string(), cursor.id])
+/// A task page token was not issued by this server, or was issued for
+/// another order than the one asked.
+#[derive(Debug, thiserror::Error)]
+pub enum TaskTokenError {
+    #[error(transparent)]
+    Invalid(#[from] InvalidPageToken),
+    #[error(
+        "was issued for order_by {issued:?}, not {asked:?}: send the order_by of the call that returned it, \
+         or no page_token for a first page"
+    )]
+    OtherOrder { issued: String, asked: &'static str },
 }
 
-pub fn task_cursor(token: &str) -> Result<Option<TaskCursor>, InvalidPageToken> {
-    optional(token, |token| {
-        let [created_at, id] = decode("tasks", token)?;
-        let id: TaskId = id.parse().map_err(|_| InvalidPageToken)?;
-        Ok(TaskCursor { created_at: created_at.parse().map_err(|_| InvalidPageToken)?, id: id.to_string() })
-    })
+/// `["tasks", order, key, created_at, id]`: the order the page was listed
+/// in, and where the next page starts in it.
+pub fn task_token(after: &TaskCursor, order: TaskOrder) -> String {
+    encode("tasks", &[order.as_str().to_owned(), after.key.clone(), after.created_at.to_string(), after.id.clone()])
+}
+
+/// The cursor of a task page token, which must have been issued for `order`.
+pub fn task_cursor(token: &str, order: TaskOrder) -> Result<Option<TaskCursor>, TaskTokenError> {
+    if token.trim().is_empty() {
+        return Ok(None);
+    }
+    let [issued, key, created_at, id] = match decode("tasks", token) {
+        Ok(parts) => parts,
+        // Tokens of servers that listed newest first only.
+        Err(_) => {
+            let [created_at, id] = decode("tasks", token)?;
+            [TaskOrder::NEWEST_FIRST.as_str().to_owned(), String::new(), created_at, id]
+        }
+    };
+    if issued != order.as_str() {
+        return Err(TaskTokenError::OtherOrder { issued, asked: order.as_str() });
+    }
+    let id: TaskId = id.parse().map_err(|_| InvalidPageToken)?;
+    let created_at = created_at.parse().map_err(|_| InvalidPageToken)?;
+    Ok(Some(TaskCursor { key, created_at, id: id.to_string() }))
 }
 
 pub fn operation_token(last: &OperationResult) -> String {
@@ -94,10 +122,34 @@ mod tests {
     }
 
     #[test]
+    fn a_task_token_reads_back_in_its_own_order_only() {
+        let cursor =
+            TaskCursor { key: "running".into(), created_at: 1_733_000_000_000_000, id: TaskId::new().to_string() };
+        for order in TaskOrder::ALL {
+            let token = task_token(&cursor, order);
+            assert_eq!(task_cursor(&token, order).ok().flatten(), Some(cursor.clone()));
+            for other in TaskOrder::ALL.into_iter().filter(|o| *o != order) {
+                let refused = task_cursor(&token, other).expect_err("another order");
+                assert!(matches!(refused, TaskTokenError::OtherOrder { .. }), "{order} read as {other}");
+                assert!(refused.to_string().contains(order.as_str()), "{refused}");
+            }
+        }
+    }
+
+    #[test]
+    fn tokens_of_servers_that_listed_newest_first_only_still_read_in_that_order() {
+        let id = TaskId::new().to_string();
+        let legacy = encode("tasks", &["1733000000000000".into(), id.clone()]);
+        let cursor = task_cursor(&legacy, TaskOrder::NEWEST_FIRST).expect("valid").expect("a cursor");
+        assert_eq!(cursor, TaskCursor { key: String::new(), created_at: 1_733_000_000_000_000, id });
+        assert!(task_cursor(&legacy, TaskOrder::NEWEST_FIRST.reversed()).is_err());
+    }
+
+    #[test]
     fn garbage_and_foreign_tokens_are_refused() {
         let foreign = encode("operations", &["56".into(), "bovin".into()]);
         for garbage in ["abc", "!!!", "W10", &URL_SAFE_NO_PAD.encode("[\"tasks\",\"x\",\"y\"]"), &foreign] {
-            assert!(task_cursor(garbage).is_err(), "{garbage}");
+            assert!(task_cursor(garbage, TaskOrder::NEWEST_FIRST).is_err(), "{garbage}");
         }
         assert!(document_cursor(&foreign, true).is_err());
     }
@@ -120,7 +172,7 @@ mod properties {
 
         #[test]
         fn any_text_as_a_page_token_is_a_cursor_or_a_refusal_never_a_panic(token in any::<String>(), in_task: bool) {
-            let _ = task_cursor(&token);
+            let _ = task_cursor(&token, TaskOrder::NEWEST_FIRST);
             let _ = operation_cursor(&token);
             let _ = document_cursor(&token, in_task);
         }
@@ -128,7 +180,7 @@ mod properties {
         #[test]
         fn a_token_of_one_list_is_refused_by_the_others(a in "[a-z0-9]{1,10}", b in "[a-z0-9]{1,10}") {
             let token = encode("operations", &[a, b]);
-            prop_assert!(task_cursor(&token).is_err());
+            prop_assert!(task_cursor(&token, TaskOrder::NEWEST_FIRST).is_err());
             prop_assert!(document_cursor(&token, true).is_err());
             prop_assert!(document_cursor(&token, false).is_err());
         }

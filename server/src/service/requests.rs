@@ -9,7 +9,7 @@ use crate::catalog::Catalog;
 use crate::domain::keywords::MAX_KEYWORD_LEN;
 use crate::domain::text::{HIDDEN_OR_CONTROL, is_hidden_or_control};
 use crate::domain::{
-    DocumentQuery, PageSize, ResultQuery, TaskId, TaskQuery, TaskStatus, TextQuery, Violations, WatchId,
+    DocumentQuery, PageSize, ResultQuery, TaskId, TaskOrder, TaskQuery, TaskStatus, TextQuery, Violations, WatchId,
 };
 use crate::service::page_token;
 use crate::store::{DocumentCursor, OperationCursor, TaskCursor};
@@ -25,13 +25,17 @@ pub struct TaskListRequest<'a> {
     pub page_token: &'a str,
     /// Only the runs of this watch (empty: any task).
     pub watch_id: &'a str,
+    /// AIP-132: `"created_at desc"` (empty: the default, newest first).
+    pub order_by: &'a str,
 }
 
 /// A valid `ListTasks`.
 #[derive(Debug, Clone)]
 pub struct TaskListing {
     pub query: TaskQuery,
+    pub order: TaskOrder,
     pub size: PageSize,
+    /// Decoded from a page token issued for the same order.
     pub(crate) cursor: Option<TaskCursor>,
 }
 
@@ -51,7 +55,8 @@ impl TaskListing {
         }
         let text = TextQuery::parse(request.query, &mut violations);
         let size = PageSize::parse(request.page_size, &mut violations);
-        let cursor = token(page_token::task_cursor(request.page_token), &mut violations);
+        let order = TaskOrder::parse(request.order_by, &mut violations);
+        let cursor = token(page_token::task_cursor(request.page_token, order), &mut violations);
         let watch = if request.watch_id.trim().is_empty() {
             None
         } else {
@@ -65,6 +70,7 @@ impl TaskListing {
                 text,
                 watch,
             },
+            order,
             size,
             cursor,
         })
@@ -177,7 +183,7 @@ impl Purge {
 }
 
 /// A decoded page token, or a violation of `page_token`.
-fn token<T>(decoded: Result<Option<T>, page_token::InvalidPageToken>, violations: &mut Violations) -> Option<T> {
+fn token<T, E: std::fmt::Display>(decoded: Result<Option<T>, E>, violations: &mut Violations) -> Option<T> {
     decoded.unwrap_or_else(|e| {
         violations.add("page_token", e.to_string());
         None
@@ -230,7 +236,7 @@ mod properties {
             page_size in any::<i64>(), page_token in text(),
         ) {
             let catalog = crate::catalog::Catalog::builtin();
-            let known = ["query", "page_size", "page_token", "created_before", "keyword", "prefecture", "task_id"];
+            let known = ["query", "page_size", "page_token", "created_before", "keyword", "prefecture", "task_id", "order_by"];
             let check = |result: Result<usize, Violations>| -> Result<(), TestCaseError> {
                 match result {
                     Ok(size) => prop_assert!((1..=PageSize::MAX).contains(&size)),
@@ -242,7 +248,7 @@ mod properties {
                 }
                 Ok(())
             };
-            let tasks = TaskListing::parse(TaskListRequest { query: &query, page_size, page_token: &page_token, ..Default::default() });
+            let tasks = TaskListing::parse(TaskListRequest { query: &query, page_size, page_token: &page_token, order_by: &query, ..Default::default() });
             check(tasks.map(|l| l.size.get()))?;
             let documents = DocumentListing::parse(
                 DocumentListRequest { task_id: &task_id, prefecture: &prefecture, keyword: &keyword, query: &query, page_size, page_token: &page_token },

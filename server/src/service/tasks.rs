@@ -8,7 +8,7 @@ use chrono::Utc;
 use crate::domain::{EventKind, Progress, RawTaskSpec, Task, TaskId, TaskSpec, TaskSummary, Violations, WatchId};
 use crate::service::progress::wait_terminal;
 use crate::service::{Page, Purge, ServiceError, TaskDetails, TaskListing, TaskService, page_token};
-use crate::store::{Change, Inserted, NewTask, Notice, StopOutcome, TaskSearch};
+use crate::store::{Change, Inserted, NewTask, Notice, StopOutcome, TaskPage, TaskSearch};
 
 /// How long `StopTask` waits for a running task to reach `CANCELLED` before
 /// answering with its state at that moment.
@@ -97,8 +97,19 @@ impl TaskService {
         self.store.task(id).await?.ok_or_else(|| ServiceError::task_not_found(id))
     }
 
-    /// A page of tasks, newest first.
+    /// A page of tasks, in the listing's order.
     pub async fn list_tasks(&self, listing: TaskListing) -> Result<Page<Task>, ServiceError> {
+        Ok(self.tasks_page(listing, false).await?.0)
+    }
+
+    /// A page of tasks, in the listing's order, and how many tasks match its
+    /// filters in all (one `COUNT` of the tasks' rows).
+    pub async fn list_tasks_with_total(&self, listing: TaskListing) -> Result<(Page<Task>, u64), ServiceError> {
+        let (page, total) = self.tasks_page(listing, true).await?;
+        Ok((page, total.unwrap_or_default()))
+    }
+
+    async fn tasks_page(&self, listing: TaskListing, count: bool) -> Result<(Page<Task>, Option<u64>), ServiceError> {
         let text = listing.query.text.as_ref();
         let search = TaskSearch {
             // A whole task id is looked up by key.
@@ -109,8 +120,12 @@ impl TaskService {
             query: listing.query,
         };
         let size = listing.size.get();
-        let tasks = self.store.list_tasks(&search, listing.cursor.as_ref(), size + 1).await?;
-        Ok(Page::of(tasks, size, page_token::task_token))
+        let order = listing.order;
+        let page = TaskPage { order, after: listing.cursor.as_ref(), limit: size + 1 };
+        let tasks = self.store.list_tasks(&search, &page).await?;
+        let total = if count { Some(self.store.count_tasks(&search).await?) } else { None };
+        let page = Page::of(tasks, size, |(_, after)| page_token::task_token(after, order));
+        Ok((page.map(|(task, _)| task), total))
     }
 
     /// Stops a pending or running task and returns it (cancelled, unless

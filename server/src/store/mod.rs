@@ -32,6 +32,7 @@ mod quotas;
 pub mod schema;
 #[cfg(test)]
 mod state_machine;
+mod task_order;
 mod tasks;
 #[cfg(test)]
 mod testing;
@@ -59,7 +60,8 @@ pub use lifecycle::{Change, StopOutcome};
 pub use notify::Notice;
 pub use operations::OperationCursor;
 pub use quotas::{PendingQuota, QuotaExceeded};
-pub use tasks::{Inserted, NewTask, TaskCursor, TaskSearch};
+pub use task_order::{TaskCursor, TaskPage};
+pub use tasks::{Inserted, NewTask, TaskSearch};
 pub use watch_events::{AttemptOutcome, EventsAfter, MAX_EVENTS_PER_WATCH};
 pub use watch_news::{NewsCursor, NewsFilter};
 pub use watch_runs::{DueWatch, EndedRun, UnstartedRun};

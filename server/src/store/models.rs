@@ -35,6 +35,8 @@ pub(crate) struct TaskRow {
     pub completed_at: Option<i64>,
     /// The watch this task is a run of.
     pub watch_id: Option<String>,
+    /// What the keywords order sorts by (see `domain::order::keywords_key`).
+    pub keywords_key: String,
 }
 
 /// `None` is inserted as NULL, so that SQLite takes many rows in one statement.

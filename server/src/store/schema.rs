@@ -31,6 +31,7 @@ diesel::table! {
         started_at -> Nullable<BigInt>,
         completed_at -> Nullable<BigInt>,
         watch_id -> Nullable<Text>,
+        keywords_key -> Text,
     }
 }
 

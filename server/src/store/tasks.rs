@@ -1,10 +1,11 @@
-//! Tasks: creation (idempotent by request id), lookup, and listing, newest
-//! first, with keyset pagination.
+//! Tasks: creation (idempotent by request id), lookup, listing in any of
+//! their orders with keyset pagination, and counting.
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, RunQueryDsl};
 
+use crate::domain::order::keywords_key;
 use crate::domain::{EventKind, Task, TaskId, TaskQuery, TaskSpec, TaskStatus, WatchId};
 use crate::store::convert::{status_name, status_names, to_i32, to_json, to_micros};
 use crate::store::dialect::Dialect;
@@ -13,6 +14,7 @@ use crate::store::moves::event_row;
 use crate::store::patterns;
 use crate::store::quotas::{CreatorRow, PendingQuota, QuotaExceeded, to_i64};
 use crate::store::schema::{task_creators, task_events, tasks};
+use crate::store::task_order::{TaskCursor, TaskPage, in_page};
 use crate::store::{Store, StoreError, with_conn};
 
 /// A task to insert.
@@ -64,18 +66,16 @@ pub struct TaskSearch {
     pub id_prefix: Option<String>,
 }
 
-/// Where a page of tasks starts: strictly after this task in the
-/// newest-first order.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TaskCursor {
-    pub created_at: i64,
-    pub id: String,
+/// What a search of tasks is for: a page of them, or their count.
+enum Wanted<'p> {
+    Page(&'p TaskPage<'p>),
+    Count,
 }
 
-impl TaskCursor {
-    pub fn after(task: &Task) -> TaskCursor {
-        TaskCursor { created_at: to_micros(task.created_at), id: task.id.to_string() }
-    }
+/// What a search of tasks found.
+enum Found {
+    Rows(Vec<TaskRow>),
+    Count(i64),
 }
 
 impl Store {
@@ -182,13 +182,35 @@ impl Store {
         row.map(Task::try_from).transpose()
     }
 
-    /// Tasks matching `search`, newest first, starting after `cursor`.
+    /// A page of the tasks matching `search`, each with the cursor of a
+    /// page that would start after it.
     pub async fn list_tasks(
         &self,
         search: &TaskSearch,
-        cursor: Option<&TaskCursor>,
-        limit: usize,
-    ) -> Result<Vec<Task>, StoreError> {
+        page: &TaskPage<'_>,
+    ) -> Result<Vec<(Task, TaskCursor)>, StoreError> {
+        let Found::Rows(rows) = self.search_tasks(search, Wanted::Page(page)).await? else {
+            return Err(StoreError::Corrupt("a page of tasks was counted".into()));
+        };
+        rows.into_iter()
+            .map(|row| {
+                let cursor = TaskCursor::after(&row, page.order);
+                Ok((Task::try_from(row)?, cursor))
+            })
+            .collect()
+    }
+
+    /// How many tasks match `search`: one `COUNT` over the tasks' own rows
+    /// (their indexes, when the filters allow), never their documents.
+    pub async fn count_tasks(&self, search: &TaskSearch) -> Result<u64, StoreError> {
+        match self.search_tasks(search, Wanted::Count).await? {
+            Found::Count(count) => Ok(u64::try_from(count).unwrap_or(0)),
+            Found::Rows(_) => Err(StoreError::Corrupt("tasks were listed instead of counted".into())),
+        }
+    }
+
+    /// The tasks matching `search`, as `wanted`.
+    async fn search_tasks(&self, search: &TaskSearch, wanted: Wanted<'_>) -> Result<Found, StoreError> {
         let query = &search.query;
         let statuses = status_names(&query.statuses);
         let text = query.text.as_ref().and_then(|t| t.folded());
@@ -197,7 +219,7 @@ impl Store {
         let id_prefix = search.id_prefix.as_deref().map(|p| patterns::starting_with(&format!(" {p}")));
         let id = search.id.map(|id| id.to_string());
         let watch = query.watch.map(|id| id.to_string());
-        let rows: Vec<TaskRow> = with_conn!(self, reader, |conn| {
+        Ok(with_conn!(self, reader, |conn| {
             // A rare word is looked up in an index; a common one is found
             // fastest by walking the newest tasks until the page is full.
             let indexed = match text {
@@ -247,19 +269,11 @@ impl Store {
                     (None, false, Some(id)) => rows.filter(matches.or(tasks::search_text.like(id).escape('\\'))),
                 };
             }
-            if let Some(cursor) = cursor {
-                rows = rows.filter(
-                    tasks::created_at
-                        .lt(cursor.created_at)
-                        .or(tasks::created_at.eq(cursor.created_at).and(tasks::id.lt(&cursor.id))),
-                );
+            match wanted {
+                Wanted::Count => Found::Count(rows.count().get_result(conn).await?),
+                Wanted::Page(page) => Found::Rows(in_page!(rows, page).load(conn).await?),
             }
-            rows.order((tasks::created_at.desc(), tasks::id.desc()))
-                .limit(i64::try_from(limit).unwrap_or(i64::MAX))
-                .load(conn)
-                .await?
-        });
-        rows.into_iter().map(Task::try_from).collect()
+        }))
     }
 
     /// Ids of the tasks a stop applies to, oldest first.
@@ -308,6 +322,7 @@ fn new_row(new: &NewTask) -> TaskRow {
         started_at: None,
         completed_at: None,
         watch_id: new.watch.map(|id| id.to_string()),
+        keywords_key: keywords_key(spec.keywords.iter()),
     }
 }
 

@@ -36,7 +36,7 @@ pub async fn page(
             header.title {
                 h1 { "Task " code.id { (id) } }
                 (layout::outcome_badge(task.outcome()))
-                (layout::actions(id, task.status, here, &visitor))
+                (layout::actions(id, task.status, here, "/", &visitor))
             }
             (progress(&details, web.service.catalog()))
             div.columns {

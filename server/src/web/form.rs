@@ -16,7 +16,7 @@ use crate::domain::{ExportFormat, RawTaskSpec, TaskSpec, Violations};
 use crate::service::ServiceError;
 use crate::web::params::{Params, comma_list};
 use crate::web::session::CSRF_FIELD;
-use crate::web::{PageError, Shared, Visitor, layout};
+use crate::web::{PageError, Shared, Visitor, layout, picker};
 
 /// What the person typed, to show again, and the messages per field.
 #[derive(Debug, Default)]
@@ -57,10 +57,12 @@ pub async fn submit(
             format
         }
     };
+    let regions: Vec<String> = params.all("regions").map(str::to_owned).collect();
+    let prefectures = params.all("prefectures").map(str::to_owned).collect();
     let raw = RawTaskSpec {
         keywords: comma_list(params.raw("keywords")),
-        regions: params.all("regions").map(str::to_owned).collect(),
-        prefectures: params.all("prefectures").map(str::to_owned).collect(),
+        prefectures: picker::beyond_regions(web.service.catalog(), &regions, prefectures),
+        regions,
         exclude_keywords: comma_list(params.raw("exclude_keywords")),
         days_limit,
         export_file_name: params.raw("export_file_name").to_owned(),
@@ -122,8 +124,6 @@ fn by_field(violations: &Violations) -> BTreeMap<&'static str, Vec<String>> {
 
 fn render(catalog: &Catalog, filled: &Filled, visitor: &Visitor) -> Markup {
     let p = &filled.params;
-    let regions: Vec<&str> = p.all("regions").collect();
-    let prefectures: Vec<&str> = p.all("prefectures").collect();
     let format = p.get("export_format").unwrap_or("");
     let body = html! {
         h1 { "New task" }
@@ -139,32 +139,7 @@ fn render(catalog: &Catalog, filled: &Filled, visitor: &Visitor) -> Markup {
                 input #keywords type="text" name="keywords" value=(p.raw("keywords")) aria-required="true"
                     autocomplete="off" aria-invalid=[invalid(filled, "keywords")] aria-describedby="keywords-help keywords-error";
             }))
-            div.pickers {
-                (field(filled, "regions", "Regions", "None selected: every prefecture (unless some are picked).", html! {
-                    select #regions name="regions" multiple size="8" aria-invalid=[invalid(filled, "regions")]
-                        aria-describedby="regions-help regions-error" {
-                        @for r in catalog.regions() {
-                            option value=(r.code) selected[regions.contains(&r.code.as_str())] { (r.name) }
-                        }
-                    }
-                }))
-                (field(filled, "prefectures", "Prefectures", "Ctrl/Cmd-click to pick several.", html! {
-                    select #prefectures name="prefectures" multiple size="8" aria-invalid=[invalid(filled, "prefectures")]
-                        aria-describedby="prefectures-help prefectures-error" {
-                        @for r in catalog.regions() {
-                            optgroup label=(r.name) {
-                                @for pref in catalog.prefectures_in(&r.code) {
-                                    option value=(pref.code) selected[prefectures.contains(&pref.code.as_str())]
-                                        disabled[pref.unsupported.is_some()] title=[pref.unsupported.as_deref()] {
-                                        (pref.name) " (" (pref.code) ")"
-                                        @if pref.unsupported.is_some() { " — not supported" }
-                                    }
-                                }
-                            }
-                        }
-                    }
-                }))
-            }
+            (picker::places(catalog, filled))
             (field(filled, "days_limit", "Days limit", "Skip publications older than this many days; empty for no limit.", html! {
                 input #days_limit type="number" name="days_limit" min="0" step="1" inputmode="numeric"
                     value=(p.raw("days_limit")) aria-invalid=[invalid(filled, "days_limit")]

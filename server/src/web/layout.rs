@@ -1,5 +1,5 @@
 //! The parts every page shares: the document shell, status badges, progress
-//! bars and the stop and restart buttons.
+//! bars and the stop, restart and delete buttons.
 //!
 //! Elements that change with a task's progress carry `data-field` names
 //! that the script fills from the live events (`dashboard.js`).
@@ -86,11 +86,13 @@ pub fn progress_bar(progress: &Progress) -> Markup {
     }
 }
 
-/// The Stop button of an active task and the Restart button of a finished
-/// one. Both are rendered; the one that does not apply is hidden, so the
-/// live script can swap them when the status changes. Visitors who may not
-/// change tasks (viewers) get neither.
-pub fn actions(id: TaskId, status: TaskStatus, back_to: &str, visitor: &Visitor) -> Markup {
+/// The Stop button of an active task, and the Restart and Delete buttons
+/// of a finished one. All are rendered; those that do not apply are
+/// hidden, so the live script can swap them when the status changes.
+/// Visitors who may not change tasks (viewers) get none. Stop and Restart
+/// come back to `back_to`; Delete goes on to `after_delete` (the task's
+/// own page would be gone).
+pub fn actions(id: TaskId, status: TaskStatus, back_to: &str, after_delete: &str, visitor: &Visitor) -> Markup {
     let active = status.is_active();
     html! {
         @if visitor.may_operate() { div.actions {
@@ -105,6 +107,12 @@ pub fn actions(id: TaskId, status: TaskStatus, back_to: &str, visitor: &Visitor)
                 input type="hidden" name=(CSRF_FIELD) value=(visitor.csrf);
                 input type="hidden" name="next" value=(back_to);
                 button.restart type="submit" aria-label={ "Restart task " (id) } { "Restart" }
+            }
+            form method="post" action={ "/tasks/" (id) "/delete" } data-when="finished" hidden[active]
+                data-confirm="Delete this task? Its results go, and the documents no other task found." {
+                input type="hidden" name=(CSRF_FIELD) value=(visitor.csrf);
+                input type="hidden" name="next" value=(after_delete);
+                button.delete type="submit" aria-label={ "Delete task " (id) } { "Delete" }
             }
         } }
     }

@@ -3,12 +3,14 @@
 //! the gRPC and gRPC-Web API.
 //!
 //! Every page works without JavaScript (forms post, then redirect); the small
-//! embedded script adds live updates and confirmation dialogs. Every action
+//! embedded script adds live updates, confirmation dialogs, "select all"
+//! and the prefecture filter. Every action
 //! goes through [`TaskService`] or [`WatchService`], so the dashboard follows
 //! the API's rules. Each watch's news are also an Atom feed.
 
 mod actions;
 mod assets;
+mod bulk;
 mod detail;
 mod errors;
 mod export;
@@ -21,7 +23,10 @@ mod layout;
 mod list;
 mod metrics;
 mod origin;
+mod paging;
 mod params;
+mod picker;
+mod report;
 mod results;
 pub mod session;
 mod sse;
@@ -114,9 +119,12 @@ fn pages(state: Shared) -> Router {
         .route("/", get(list::page))
         .route("/tasks", get(list::page).post(form::submit))
         .route("/tasks/new", get(form::page))
+        .route("/tasks/bulk", post(bulk::selected))
+        .route("/tasks/stop-all", post(bulk::stop_all))
         .route("/tasks/{id}", get(detail::page))
         .route("/tasks/{id}/stop", post(actions::stop))
         .route("/tasks/{id}/restart", post(actions::restart))
+        .route("/tasks/{id}/delete", post(actions::delete))
         .route("/tasks/{id}/export", get(export::download))
         .route("/tasks/{id}/events", get(sse::task))
         .route("/events", get(sse::tasks))

@@ -41,16 +41,37 @@ impl Params {
     /// A query string of these pairs with `name` replaced by `value` (or
     /// removed when `None`): links that keep the current filters.
     pub fn with(&self, name: &str, value: Option<&str>) -> String {
+        self.with_all(&[(name, value)])
+    }
+
+    /// A query string of these pairs with each named field replaced by its
+    /// value (or removed when `None`), in the order given.
+    pub fn with_all(&self, changes: &[(&str, Option<&str>)]) -> String {
         let mut out = url::form_urlencoded::Serializer::new(String::new());
-        for (n, v) in self.0.iter().filter(|(n, v)| n != name && !v.is_empty()) {
+        let changed = |name: &str| changes.iter().any(|(n, _)| *n == name);
+        for (n, v) in self.0.iter().filter(|(n, v)| !changed(n) && !v.is_empty()) {
             out.append_pair(n, v);
         }
-        if let Some(value) = value {
-            out.append_pair(name, value);
+        for (name, value) in changes {
+            if let Some(value) = value {
+                out.append_pair(name, value);
+            }
         }
         let query = out.finish();
         if query.is_empty() { String::new() } else { format!("?{query}") }
     }
+
+    /// These pairs without the fields named.
+    pub fn without(&self, names: &[&str]) -> Params {
+        Params(self.0.iter().filter(|(n, _)| !names.contains(&n.as_str())).cloned().collect())
+    }
+}
+
+/// A local path (see [`local_path`]) with its query field `name` set to
+/// `value`, the rest of its query kept.
+pub fn with_field(path: &str, name: &str, value: &str) -> String {
+    let (path, query) = path.split_once('?').unwrap_or((path, ""));
+    format!("{path}{}", Params::parse(query.as_bytes()).with(name, Some(value)))
 }
 
 /// Splits a comma-separated field into its items, as typed: blank items are
@@ -84,6 +105,15 @@ mod tests {
         assert_eq!(p.get("q"), Some("Morbihan"));
         assert_eq!(p.get("missing"), None);
         assert_eq!(p.with("page", Some("T")), "?status=running&status=failed&q=+Morbihan+&page=T");
+    }
+
+    #[test]
+    fn fields_are_replaced_removed_or_added_and_the_rest_kept() {
+        let p = Params::parse(b"status=failed&order=status&page=P&trail=A.B");
+        assert_eq!(p.with_all(&[("page", Some("Q")), ("trail", None)]), "?status=failed&order=status&page=Q");
+        assert_eq!(p.without(&["page", "trail"]).with("size", Some("10")), "?status=failed&order=status&size=10");
+        assert_eq!(with_field("/?status=failed&done=old", "done", "new"), "/?status=failed&done=new");
+        assert_eq!(with_field("/tasks/x", "done", "a b"), "/tasks/x?done=a+b");
     }
 
     #[test]

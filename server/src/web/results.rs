@@ -1,6 +1,6 @@
 //! What a task found, on its page: totals per keyword and prefecture, one
 //! row per operation and the documents (both filterable by prefecture and
-//! keyword, both paginated), and the task's log.
+//! keyword, both paged forwards and back), and the task's log.
 
 use chrono::TimeDelta;
 use maud::{Markup, html};
@@ -8,6 +8,7 @@ use maud::{Markup, html};
 use crate::catalog::Catalog;
 use crate::domain::{Document, OperationResult, Task, TaskEvent, TaskId, TaskSummary, Totals};
 use crate::service::{DocumentListRequest, DocumentListing, Page, ResultListRequest, ResultListing, TaskService};
+use crate::web::paging::{Trail, nav};
 use crate::web::params::Params;
 use crate::web::{PageError, format, layout};
 
@@ -124,16 +125,14 @@ pub fn section(
                     tbody { @for op in &found.operations.items { (operation(op, catalog)) } }
                 } }
             }
-            @if let Some(next) = &found.operations.next_page_token {
-                p { a href={ (base) (params.with("ops", Some(next))) "#operations" } { "More operations →" } }
-            }
+            (nav("Pages of operations", &base, params, &Trail::read(params, "ops", "ops_trail"),
+                found.operations.next_page_token.as_deref(), "#operations"))
             h3 #documents { "Documents found" }
             @if found.documents.items.is_empty() { p.empty { "No document." } } @else {
                 ul.documents { @for doc in &found.documents.items { (document(doc, catalog)) } }
             }
-            @if let Some(next) = &found.documents.next_page_token {
-                p { a href={ (base) (params.with("docs", Some(next))) "#documents" } { "More documents →" } }
-            }
+            (nav("Pages of documents", &base, params, &Trail::read(params, "docs", "docs_trail"),
+                found.documents.next_page_token.as_deref(), "#documents"))
         }
     }
 }

@@ -83,7 +83,7 @@ pub struct Visitor {
 }
 
 impl Visitor {
-    /// Whether the visitor may start, stop and restart tasks.
+    /// Whether the visitor may start, stop, restart and delete tasks.
     pub fn may_operate(&self) -> bool {
         !self.signs_in || self.caller.as_ref().is_some_and(|c| c.role == Role::Operator)
     }
@@ -163,6 +163,19 @@ impl Sessions {
         URL_SAFE_NO_PAD.encode(mac.as_ref())
     }
 
+    /// A MAC of `text` for `visitor`'s session: words only this server
+    /// could have given this visitor (see `web::report`).
+    pub(super) fn sign_for(&self, visitor: &Visitor, text: &str) -> String {
+        let id = visitor.session.as_ref().map_or("", |s| s.id.as_str());
+        let mac = hmac::sign(&self.key, format!("note|{id}|{text}").as_bytes());
+        URL_SAFE_NO_PAD.encode(&mac.as_ref()[..16])
+    }
+
+    /// Whether `mac` is [`Sessions::sign_for`] of `text` for `visitor`.
+    pub(super) fn signed_for(&self, visitor: &Visitor, text: &str, mac: &str) -> bool {
+        bool::from(self.sign_for(visitor, text).as_bytes().ct_eq(mac.as_bytes()))
+    }
+
     fn cookie(&self, session: &Session) -> HeaderValue {
         let secure = if self.secure { "; Secure" } else { "" };
         let value = format!(
@@ -229,8 +242,10 @@ pub async fn visitor(State(web): State<Shared>, request: Request, next: Next) ->
     let visitor = sessions.visitor(&session, caller);
     let signing = matches!(request.uri().path(), "/sign-in" | "/sign-out");
     if request.method() == Method::POST && !signing && !visitor.may_operate() {
-        return PageError::Forbidden("Starting, stopping and restarting tasks needs an operator token.".into())
-            .into_response();
+        return PageError::Forbidden(
+            "Starting, stopping, restarting and deleting tasks, and changing watches, needs an operator token.".into(),
+        )
+        .into_response();
     }
     request.extensions_mut().insert(visitor);
     let response = next.run(request).await;

@@ -19,7 +19,7 @@ use crate::web::form::{Filled, field, invalid};
 use crate::web::params::{Params, comma_list};
 use crate::web::session::CSRF_FIELD;
 use crate::web::watches::watch_id;
-use crate::web::{PageError, Shared, Visitor, layout};
+use crate::web::{PageError, Shared, Visitor, layout, picker};
 
 /// Time zones offered as suggestions (any IANA name is accepted).
 const ZONES: [&str; 8] = [
@@ -76,7 +76,7 @@ pub async fn create(
     body: Bytes,
 ) -> Result<Response, PageError> {
     let params = Params::parse(&body);
-    let (raw, violations) = read(&params);
+    let (raw, violations) = read(&params, web.watches.catalog());
     let result = if violations.is_empty() {
         web.watches.create_watch(raw).await
     } else {
@@ -96,7 +96,7 @@ pub async fn update(
     let id = watch_id(&id)?;
     let current = web.watches.get_watch(id).await?;
     let params = Params::parse(&body);
-    let (raw, violations) = read(&params);
+    let (raw, violations) = read(&params, web.watches.catalog());
     let result = if violations.is_empty() {
         web.watches.update_watch(id, WatchUpdate { watch: raw, fields: WatchField::ALL.to_vec() }).await
     } else {
@@ -142,7 +142,7 @@ fn respond(
 
 /// The watch the form describes, and the problems only the form can have
 /// (a number that is not one).
-fn read(params: &Params) -> (RawWatch, Violations) {
+fn read(params: &Params, catalog: &Catalog) -> (RawWatch, Violations) {
     let mut violations = Violations::new();
     let days_limit = match params.get("days_limit").map(str::parse::<u32>) {
         None => 0,
@@ -176,12 +176,14 @@ fn read(params: &Params) -> (RawWatch, Violations) {
     let webhook = params
         .get("webhook_url")
         .map(|url| Webhook { url: url.to_owned(), secret: params.raw("webhook_secret").to_owned() });
+    let regions: Vec<String> = params.all("regions").map(str::to_owned).collect();
+    let prefectures = params.all("prefectures").map(str::to_owned).collect();
     let raw = RawWatch {
         name: params.raw("name").to_owned(),
         task: RawTaskSpec {
             keywords: comma_list(params.raw("keywords")),
-            regions: params.all("regions").map(str::to_owned).collect(),
-            prefectures: params.all("prefectures").map(str::to_owned).collect(),
+            prefectures: picker::beyond_regions(catalog, &regions, prefectures),
+            regions,
             exclude_keywords: comma_list(params.raw("exclude_keywords")),
             days_limit,
             ..RawTaskSpec::default()
@@ -265,8 +267,6 @@ fn by_field(violations: &Violations) -> BTreeMap<&'static str, Vec<String>> {
 
 fn render(catalog: &Catalog, current: Option<&Watch>, filled: &Filled, sends_email: bool, visitor: &Visitor) -> Markup {
     let p = &filled.params;
-    let regions: Vec<&str> = p.all("regions").collect();
-    let prefectures: Vec<&str> = p.all("prefectures").collect();
     let kind = p.get("schedule").unwrap_or("cron");
     let unit = p.get("interval_unit").unwrap_or("hours");
     let (title, action) = match current {
@@ -294,26 +294,7 @@ fn render(catalog: &Catalog, current: Option<&Watch>, filled: &Filled, sends_ema
                     input #keywords type="text" name="keywords" value=(p.raw("keywords")) aria-required="true"
                         autocomplete="off" aria-invalid=[invalid(filled, "keywords")] aria-describedby="keywords-help keywords-error";
                 }))
-                div.pickers {
-                    (field(filled, "regions", "Regions", "None selected: every prefecture (unless some are picked).", html! {
-                        select #regions name="regions" multiple size="8" aria-invalid=[invalid(filled, "regions")]
-                            aria-describedby="regions-help regions-error" {
-                            @for r in catalog.regions() { option value=(r.code) selected[regions.contains(&r.code.as_str())] { (r.name) } }
-                        }
-                    }))
-                    (field(filled, "prefectures", "Prefectures", "Ctrl/Cmd-click to pick several.", html! {
-                        select #prefectures name="prefectures" multiple size="8" aria-invalid=[invalid(filled, "prefectures")]
-                            aria-describedby="prefectures-help prefectures-error" {
-                            @for r in catalog.regions() {
-                                optgroup label=(r.name) {
-                                    @for pref in catalog.prefectures_in(&r.code) {
-                                        option value=(pref.code) selected[prefectures.contains(&pref.code.as_str())] { (pref.name) " (" (pref.code) ")" }
-                                    }
-                                }
-                            }
-                        }
-                    }))
-                }
+                (picker::places(catalog, filled))
                 (field(filled, "days_limit", "Days limit", "Skip publications older than this many days, e.g. 2 for a daily watch; empty for no limit.", html! {
                     input #days_limit type="number" name="days_limit" min="0" step="1" inputmode="numeric" value=(p.raw("days_limit"))
                         aria-invalid=[invalid(filled, "days_limit")] aria-describedby="days_limit-help days_limit-error";

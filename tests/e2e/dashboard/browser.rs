@@ -131,6 +131,36 @@ impl Browser {
         .expect("a confirmation dialog");
     }
 
+    /// Clicks a button that asks for confirmation, and declines.
+    pub async fn click_and_dismiss(&self, css: &str) {
+        self.click(css).await;
+        tokio::time::timeout(DEADLINE, async {
+            while self.client.dismiss_alert().await.is_err() {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        })
+        .await
+        .expect("a confirmation dialog");
+    }
+
+    /// The ids of the tasks listed on the page, in their order.
+    pub async fn rows(&self) -> Vec<String> {
+        let ids = self.eval("return [...document.querySelectorAll('tr[data-task]')].map(r => r.dataset.task);").await;
+        ids.as_array().expect("an array").iter().map(|v| v.as_str().expect("an id").to_owned()).collect()
+    }
+
+    /// Follows a link or sends a form that loads another page, and waits
+    /// until that page is there.
+    pub async fn click_to_page(&self, css: &str) {
+        self.mark_document().await;
+        self.click(css).await;
+        self.wait_until(
+            "the next page is shown",
+            "window.__sameDocument !== true && document.readyState === 'complete'",
+        )
+        .await;
+    }
+
     /// Types into a field, replacing what it held.
     pub async fn fill(&self, css: &str, text: &str) {
         let field = self.find(css).await;

@@ -19,7 +19,7 @@ fn cookie_of(response: &reqwest::Response) -> (String, String) {
 }
 
 /// Signs in with `token`; returns the session cookie and its CSRF token.
-async fn sign_in(client: &reqwest::Client, app: &TestApp, token: &str) -> Session {
+pub(crate) async fn sign_in(client: &reqwest::Client, app: &TestApp, token: &str) -> Session {
     let form = Session::open(client, &app.address, "/sign-in").await;
     let signed = client
         .post(format!("{}/sign-in", app.address))
