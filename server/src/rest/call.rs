@@ -10,6 +10,7 @@ use axum::http::header::{AUTHORIZATION, CONTENT_TYPE, TE};
 use axum::http::{Extensions, HeaderMap, HeaderValue, Method, Request, Version};
 use http_body_util::BodyExt;
 use tonic::service::Routes;
+use tonic::transport::server::TcpConnectInfo;
 use tonic::{Code, Status};
 use tower::ServiceExt;
 
@@ -27,7 +28,7 @@ pub struct Replies {
 
 /// Calls `path` (`/scrape.v1.TaskService/GetTask`) with the encoded
 /// `message`, presenting the caller's token from `headers`; `extensions`
-/// are the HTTP request's (its connection's address). A status other than
+/// are the HTTP request's (its connection's address is passed on). A status other than
 /// OK sent before any message is the error.
 pub async fn call(
     routes: &Routes,
@@ -46,7 +47,11 @@ pub async fn call(
     *request.method_mut() = Method::POST;
     *request.uri_mut() = path.parse().map_err(|_| Status::internal("a method path"))?;
     *request.version_mut() = Version::HTTP_2;
-    *request.extensions_mut() = extensions;
+    // The connection's addresses, for whatever logs the call; nothing of
+    // the outer router's own extensions.
+    if let Some(info) = extensions.get::<TcpConnectInfo>() {
+        request.extensions_mut().insert(info.clone());
+    }
     let outgoing = request.headers_mut();
     outgoing.insert(CONTENT_TYPE, HeaderValue::from_static("application/grpc"));
     outgoing.insert(TE, HeaderValue::from_static("trailers"));

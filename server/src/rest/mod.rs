@@ -125,7 +125,7 @@ async fn transcode(api: &JsonApi, request: Request) -> Result<Response, Failure>
         Failure::from_status(Status::resource_exhausted(format!("the body is over {MAX_BODY_BYTES} bytes")))
             .with_http(StatusCode::PAYLOAD_TOO_LARGE)
     })?;
-    if !body.is_empty() && !is_json(&parts.headers) {
+    if !is_json(&parts.headers) {
         let message = "the body must be JSON: send Content-Type: application/json";
         return Err(Failure::invalid(message).with_http(StatusCode::UNSUPPORTED_MEDIA_TYPE));
     }
@@ -138,7 +138,8 @@ async fn transcode(api: &JsonApi, request: Request) -> Result<Response, Failure>
     Ok(reply::respond(binding, replies, events, inner.pool.clone()).await)
 }
 
-/// Whether the request has no content type or a JSON one.
+/// Whether the request has no content type or a JSON one (a GET with a
+/// gRPC content type is no JSON call either).
 fn is_json(headers: &HeaderMap) -> bool {
     let Some(value) = headers.get(CONTENT_TYPE) else { return true };
     let essence = value.to_str().unwrap_or_default().split(';').next().unwrap_or_default().trim().to_ascii_lowercase();

@@ -3,6 +3,8 @@
 //! from the request's fields, its body and responses from the messages,
 //! its text from the protos' comments, and the role each call needs.
 
+use std::collections::BTreeMap;
+
 use prost_reflect::{DescriptorPool, MessageDescriptor};
 use serde_json::{Map, Value, json};
 
@@ -19,13 +21,14 @@ const QUERY_DEPTH: usize = 3;
 pub fn document(pool: &DescriptorPool, bindings: &[Binding]) -> Value {
     let mut schemas = Schemas::default();
     let mut paths = Map::new();
-    let mut ids: Vec<String> = Vec::new();
+    // Operation ids are unique: an additional binding is `Service_Method_2`.
+    let mut seen: BTreeMap<String, usize> = BTreeMap::new();
     for binding in bindings {
         let service = binding.method.parent_service();
         let base = format!("{}_{}", service.name(), binding.method.name());
-        let count = ids.iter().filter(|id| **id == base || id.starts_with(&format!("{base}_"))).count();
-        let id = if count == 0 { base } else { format!("{base}_{}", count + 1) };
-        ids.push(id.clone());
+        let count = seen.entry(base.clone()).or_default();
+        *count += 1;
+        let id = if *count == 1 { base } else { format!("{base}_{count}") };
         let item = paths.entry(binding.template.to_string()).or_insert_with(|| json!({}));
         item[binding.http_method.as_str().to_ascii_lowercase()] = operation(binding, id, &mut schemas);
     }
@@ -197,5 +200,43 @@ fn summary(comment: &str) -> String {
     match paragraph.find(". ") {
         Some(end) => paragraph[..=end].to_owned(),
         None => paragraph,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rest::{binding, descriptors};
+
+    #[test]
+    fn every_binding_is_an_operation_with_its_parameters_body_and_role() {
+        let pool = descriptors::pool().expect("descriptors");
+        let bindings = binding::bindings(&pool, "scrape.v1").expect("routes");
+        let document = document(&pool, &bindings);
+        for binding in &bindings {
+            let method = binding.http_method.as_str().to_ascii_lowercase();
+            let operation = &document["paths"][binding.template.to_string()][&method];
+            assert_eq!(operation["x-grpc-method"], binding.grpc_path().as_str(), "{method} {}", binding.template);
+        }
+        let list = &document["paths"]["/v1/tasks"]["get"];
+        let names: Vec<&str> =
+            list["parameters"].as_array().expect("parameters").iter().filter_map(|p| p["name"].as_str()).collect();
+        assert_eq!(names, ["statuses", "createdAfter", "createdBefore", "query", "pageSize", "pageToken", "watchId"]);
+        assert_eq!(list["summary"], "Lists tasks, newest first.");
+        let stop = &document["paths"]["/v1/tasks/{task_id}:stop"]["post"];
+        assert_eq!(
+            stop["requestBody"]["content"]["application/json"]["schema"]["properties"],
+            json!({}),
+            "task_id is in the path"
+        );
+        assert!(stop["description"].as_str().expect("text").contains("operator role"));
+        let documents = &document["paths"]["/v1/tasks/{task_id}/documents"]["get"];
+        assert_eq!(documents["operationId"], "TaskService_ListDocuments_2");
+        let update = &document["paths"]["/v1/watches/{watch_id}"]["patch"];
+        assert_eq!(
+            update["requestBody"]["content"]["application/json"]["schema"]["$ref"],
+            "#/components/schemas/scrape.v1.Watch"
+        );
+        assert_eq!(summary("Stops a task: at once.\nThen more. And more.\n\nDetails."), "Stops a task: at once.");
     }
 }

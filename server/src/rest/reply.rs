@@ -3,8 +3,9 @@
 //! `text/event-stream` (one JSON message per event, an `error` event if
 //! the stream fails), the raw bytes when the rule's `response_body` is a
 //! bytes field (an export), else the first message alone (the current
-//! state). The first message is awaited before the status line is sent,
-//! so a call refused at once gets its proper HTTP error.
+//! state). A call refused at once gets its proper HTTP error: gRPC sends
+//! that status before any message, and the first message of a JSON answer
+//! or an export is awaited before the status line is sent.
 
 use std::convert::Infallible;
 use std::time::Duration;
@@ -33,67 +34,69 @@ pub fn wants_events(headers: &HeaderMap) -> bool {
 
 /// The HTTP response to `replies`.
 pub async fn respond(binding: &Binding, mut replies: Replies, events: bool, pool: DescriptorPool) -> Response {
-    let output = binding.method.output();
+    if binding.method.is_server_streaming() && events {
+        // Events start at once: a stream of only new events may wait long
+        // for its first, and the client should know it is connected.
+        return server_sent_events(binding.clone(), replies, pool);
+    }
     let first = match replies.next().await {
-        Some(Ok(message)) => Some(message),
+        Some(Ok(message)) => message,
         Some(Err(status)) => return Failure::from_status(status).into_response(&pool),
-        None => None,
+        None => return Failure::from_status(Status::not_found("the call answered no message")).into_response(&pool),
     };
     let raw = binding.response_body.as_ref().is_some_and(|f| matches!(f.kind(), Kind::Bytes) && !f.is_list());
-    if !binding.method.is_server_streaming() {
-        let Some(first) = first else { return missing(&pool) };
-        return match replies.next().await {
-            None => match json(&output, &first, binding) {
-                Ok(body) => with_type(Body::from(body), "application/json"),
-                Err(status) => Failure::from_status(status).into_response(&pool),
-            },
-            Some(Err(status)) => Failure::from_status(status).into_response(&pool),
-            Some(Ok(_)) => Failure::from_status(Status::internal("a unary call answered twice")).into_response(&pool),
-        };
-    }
-    if events {
-        let binding = binding.clone();
-        let stream = futures_util::stream::unfold(
-            (replies, first, false, binding, pool),
-            |(mut replies, first, done, binding, pool)| async move {
-                if done {
-                    return None;
-                }
-                let item = match first {
-                    Some(message) => Some(Ok(message)),
-                    None => replies.next().await,
-                };
-                let (event, done) = match item?.and_then(|message| json(&binding.method.output(), &message, &binding)) {
-                    Ok(body) => (Event::default().data(String::from_utf8_lossy(&body)), false),
-                    Err(status) => {
-                        (Event::default().event("error").data(Failure::from_status(status).body(&pool)), true)
-                    }
-                };
-                Some((Ok::<_, Infallible>(event), (replies, None, done, binding, pool)))
-            },
-        );
-        return Sse::new(stream).keep_alive(KeepAlive::new().interval(KEEP_ALIVE)).into_response();
-    }
-    if raw {
+    if binding.method.is_server_streaming() && raw {
         let binding = binding.clone();
         let stream =
-            futures_util::stream::unfold((replies, first, binding), |(mut replies, first, binding)| async move {
+            futures_util::stream::unfold((replies, Some(first), binding), |(mut replies, first, binding)| async move {
                 let item = match first {
-                    Some(message) => Some(Ok(message)),
-                    None => replies.next().await,
+                    Some(message) => Ok(message),
+                    None => replies.next().await?,
                 };
-                // A failure once bytes were sent cuts the body short: the client
-                // sees an incomplete transfer, never a silently short file.
-                let chunk = item?.and_then(|message| bytes_of(&binding.method.output(), &message, &binding));
+                // A failure once bytes were sent cuts the body short: the
+                // client sees an incomplete transfer, never a silently short
+                // file.
+                let chunk = item.and_then(|message| bytes_of(&binding.method.output(), &message, &binding));
                 Some((chunk, (replies, None, binding)))
             });
         return with_type(Body::from_stream(stream), "application/octet-stream");
     }
-    let Some(first) = first else { return missing(&pool) };
-    match json(&output, &first, binding) {
+    if !binding.method.is_server_streaming() {
+        // The status follows the message: OK, or the call failed after all.
+        match replies.next().await {
+            None => {}
+            Some(Err(status)) => return Failure::from_status(status).into_response(&pool),
+            Some(Ok(_)) => {
+                return Failure::from_status(Status::internal("a unary call answered twice")).into_response(&pool);
+            }
+        }
+    }
+    // A unary answer, or a stream's first message: its current state.
+    // Dropping the rest of a stream ends the call.
+    match json(&binding.method.output(), &first, binding) {
         Ok(body) => with_type(Body::from(body), "application/json"),
         Err(status) => Failure::from_status(status).into_response(&pool),
     }
+}
+
+/// Each message as an event, until the call ends; a failure as an `error`
+/// event, which ends the stream.
+fn server_sent_events(binding: Binding, replies: Replies, pool: DescriptorPool) -> Response {
+    let stream = futures_util::stream::unfold(
+        (replies, false, binding, pool),
+        |(mut replies, failed, binding, pool)| async move {
+            if failed {
+                return None;
+            }
+            let item = replies.next().await?;
+            let (event, failed) = match item.and_then(|message| json(&binding.method.output(), &message, &binding)) {
+                Ok(body) => (Event::default().data(String::from_utf8_lossy(&body)), false),
+                Err(status) => (Event::default().event("error").data(Failure::from_status(status).body(&pool)), true),
+            };
+            Some((Ok::<_, Infallible>(event), (replies, failed, binding, pool)))
+        },
+    );
+    Sse::new(stream).keep_alive(KeepAlive::new().interval(KEEP_ALIVE)).into_response()
 }
 
 /// A response of that content type.
@@ -101,11 +104,6 @@ fn with_type(body: Body, content_type: &'static str) -> Response {
     let mut response = body.into_response();
     response.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
     response
-}
-
-/// A stream that ended before its first message: nothing to show yet.
-fn missing(pool: &DescriptorPool) -> Response {
-    Failure::from_status(Status::not_found("the call answered no message")).into_response(pool)
 }
 
 /// The message (or its `response_body` field) as JSON.

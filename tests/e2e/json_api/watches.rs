@@ -42,6 +42,8 @@ async fn a_watch_is_created_changed_run_paused_and_deleted_and_its_events_stream
     assert_eq!(watches.len(), 1);
 
     let mut events = api.events(&format!("/v1/watches/{id}:streamEvents?since=2000-01-01T00:00:00Z")).await;
+    // Only new events, of every watch: the stream is open before it has any.
+    let mut every_watch = api.events("/v1/watches:streamEvents").await;
     let run = api.post(&format!("/v1/watches/{id}:run"), &json!({})).await;
     assert_eq!(run.status, 200, "{}", run.json);
     assert_eq!(run.json["watchId"], id.as_str(), "a run is a task of its watch");
@@ -58,6 +60,11 @@ async fn a_watch_is_created_changed_run_paused_and_deleted_and_its_events_stream
     assert_eq!(kinds[..2], ["WATCH_EVENT_KIND_CREATED", "WATCH_EVENT_KIND_UPDATED"], "the stored ones first");
     assert_eq!((news["taskId"].as_str(), news["newDocuments"].as_str()), (Some(task_id.as_str()), Some("12")));
     assert_eq!(news["documents"].as_array().map(Vec::len), Some(12));
+    let (_, first_new) = every_watch.next().await.expect("the run's first event");
+    assert_eq!(
+        (first_new["kind"].as_str(), first_new["watchId"].as_str()),
+        (Some("WATCH_EVENT_KIND_RUN_STARTED"), Some(id.as_str()))
+    );
     let (listed, _) = api.all_pages(&format!("/v1/watches/{id}/news?pageSize=5&taskId={task_id}"), "documents").await;
     assert_eq!(listed.len(), 12);
     let log = api.ok(&format!("/v1/watches/{id}/events")).await;
