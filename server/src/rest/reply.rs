@@ -40,15 +40,15 @@ pub async fn respond(binding: &Binding, mut replies: Replies, events: bool, pool
         return server_sent_events(binding.clone(), replies, pool);
     }
     let first = match replies.next().await {
-        Some(Ok(message)) => message,
+        Some(Ok(message)) => Some(message),
         Some(Err(status)) => return Failure::from_status(status).into_response(&pool),
-        None => return Failure::from_status(Status::not_found("the call answered no message")).into_response(&pool),
+        None => None,
     };
     let raw = binding.response_body.as_ref().is_some_and(|f| matches!(f.kind(), Kind::Bytes) && !f.is_list());
     if binding.method.is_server_streaming() && raw {
         let binding = binding.clone();
         let stream =
-            futures_util::stream::unfold((replies, Some(first), binding), |(mut replies, first, binding)| async move {
+            futures_util::stream::unfold((replies, first, binding), |(mut replies, first, binding)| async move {
                 let item = match first {
                     Some(message) => Ok(message),
                     None => replies.next().await?,
@@ -61,6 +61,15 @@ pub async fn respond(binding: &Binding, mut replies: Replies, events: bool, pool
             });
         return with_type(Body::from_stream(stream), "application/octet-stream");
     }
+    let Some(first) = first else {
+        let status = if binding.method.is_server_streaming() {
+            // Only a server shutting down ends a stream before its first message.
+            Status::unavailable("the stream ended before its first message")
+        } else {
+            Status::internal("the call answered no message")
+        };
+        return Failure::from_status(status).into_response(&pool);
+    };
     if !binding.method.is_server_streaming() {
         // The status follows the message: OK, or the call failed after all.
         match replies.next().await {

@@ -160,6 +160,23 @@ async fn tasks_are_listed_newest_first_with_filters_in_the_query_and_page_tokens
     assert!(id_of(&api.ok(&format!("/v1/tasks?createdAfter={later}")).await).is_empty());
     assert_eq!(id_of(&api.ok(&format!("/v1/tasks?created_before={later}&page_size=1")).await), [ids[2].clone()]);
 
+    // A task that found nothing exports what ExportTask sends, however little.
+    for format in [pb::ExportFormat::Pretty, pb::ExportFormat::Json] {
+        let path = format!("/v1/tasks/{}:export?format={}", ids[1], format.as_str_name());
+        let export = api.request(reqwest::Method::GET, &path).send().await.expect("an answer");
+        assert_eq!(export.status(), 200, "{path}");
+        let bytes = export.bytes().await.expect("the export");
+        let mut chunks = Vec::new();
+        app.client
+            .export_task(&ids[1], format, |chunk| {
+                chunks.extend_from_slice(chunk);
+                Ok(())
+            })
+            .await
+            .expect("the gRPC export");
+        assert_eq!(bytes.as_ref(), chunks.as_slice(), "{path}");
+    }
+
     let refused = api.get("/v1/tasks?pageToken=not-a-token").await;
     assert_eq!(rpc_code(&refused, 400), 3);
     app.stop().await;
