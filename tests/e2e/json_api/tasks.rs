@@ -92,8 +92,10 @@ async fn a_task_started_by_post_is_followed_to_its_end_and_read_with_its_results
     assert_eq!(expected, links(&cards), "one document per link");
     let (documents, pages) = api.all_pages(&format!("/v1/tasks/{id}/documents?pageSize=7"), "documents").await;
     let found: HashSet<String> = documents.iter().map(|d| d["link"].as_str().expect("a link").to_owned()).collect();
-    // One item per link and keyword it was found under.
-    assert_eq!((found, pages), (expected.clone(), documents.len().div_ceil(7)));
+    // One item per link, with every keyword that found it.
+    assert_eq!((documents.len(), found, pages), (expected.len(), expected.clone(), expected.len().div_ceil(7)));
+    let found_under: usize = documents.iter().map(|d| d["keywords"].as_array().map_or(0, Vec::len)).sum();
+    assert_eq!(found_under, cards.len());
     let (everywhere, _) = api.all_pages(&format!("/v1/documents?taskId={id}&pageSize=50"), "documents").await;
     assert_eq!(everywhere.len(), documents.len());
     // Finistère's cards are its own (Morbihan's bovin and porcin share some).
@@ -121,7 +123,8 @@ async fn a_task_started_by_post_is_followed_to_its_end_and_read_with_its_results
         .await
         .expect("the gRPC export");
     assert_eq!(bytes.as_ref(), chunks.as_slice());
-    assert_eq!(bytes.iter().filter(|b| **b == b'\n').count(), 1 + documents.len(), "a header and a row each");
+    let rows = bytes.iter().filter(|b| **b == b'\n').count();
+    assert_eq!(rows, 1 + cards.len(), "a header, and a row per document and keyword");
 
     // A finished task's progress: its final snapshot, then the end.
     let again = api.progress_until_end(&id).await;
