@@ -6,5 +6,6 @@ pub mod pb {
     tonic::include_proto!("scrape.v1");
 }
 
-/// The encoded `FileDescriptorSet` of `scrape.v1`, for server reflection.
+/// The encoded `FileDescriptorSet` of `scrape.v1` (its imports, HTTP rules and
+/// comments included), for server reflection and the JSON API.
 pub const FILE_DESCRIPTOR_SET: &[u8] = tonic::include_file_descriptor_set!("scrape_v1_descriptor");

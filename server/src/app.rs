@@ -17,6 +17,7 @@ use crate::catalog::Catalog;
 use crate::config::Config;
 use crate::grpc::{self, CatalogApi, TaskApi, WatchApi};
 use crate::incoming::{self, Preparation};
+use crate::rest::JsonApi;
 use crate::runner::{ProgressHub, Runner};
 use crate::scheduler::{Scheduler, SystemClock};
 use crate::scrape::{Fetcher, Limits, ParserPool, Profiles, Resolver, Scraper, SiteBase};
@@ -26,7 +27,7 @@ use crate::tls::{self, TlsFiles};
 use crate::web;
 
 /// A built server: its store open and migrated, its runner ready, its
-/// routes (gRPC, gRPC-Web and the dashboard) assembled.
+/// routes (gRPC, gRPC-Web, JSON and the dashboard) assembled.
 #[derive(Debug)]
 pub struct App {
     config: Config,
@@ -114,8 +115,10 @@ impl App {
         .map_err(|e| ServeError::Config(format!("reflection: {e}")))?;
         let protected = auth.enabled();
         let routes = auth::guarded(routes, auth);
-        // One address for gRPC (HTTP/2), gRPC-Web and the dashboard (HTTP/1.1).
-        let routes = web::beside(routes, dashboard);
+        // JSON calls go through the guarded routes: the same tokens and roles.
+        let json = JsonApi::new(routes.clone()).map_err(|e| ServeError::Config(format!("JSON API: {e}")))?;
+        // One address for gRPC (HTTP/2), gRPC-Web, JSON and the dashboard (HTTP/1.1).
+        let routes = web::beside(routes, dashboard, json.router());
         Ok(App { config, database, store, runner, scheduler, routes, health, streams, protected, tls, hosts })
     }
 

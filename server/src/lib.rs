@@ -4,11 +4,12 @@
 //!
 //! Layers, named by what they hold. An arrow reads "calls or uses"; no
 //! layer uses one above it, and the front ends (`grpc`, `web`) reach the
-//! rest only through `service`:
+//! rest only through `service` (`rest` only through `grpc`'s routes):
 //!
 //! ```text
-//! app       ──▶ config, incoming, tls, metrics, auth, grpc, web, scheduler, service, runner, scrape, store, catalog
+//! app       ──▶ config, incoming, tls, metrics, auth, grpc, rest, web, scheduler, service, runner, scrape, store, catalog
 //! grpc      ──▶ auth, service, catalog, domain
+//! rest      ──▶ auth (it reaches the API through the gRPC routes it is given)
 //! web       ──▶ auth, metrics, service, catalog, domain
 //! scheduler ──▶ service, catalog, domain
 //! service   ──▶ runner, export, store, catalog, domain
@@ -43,6 +44,9 @@
 //!   times, ended runs, notifications (webhook, email) with retries.
 //! - [`grpc`]: the tonic services, reflection and health: wire values in,
 //!   service calls, wire values out.
+//! - [`rest`]: the API over JSON under `/v1/` with its OpenAPI document,
+//!   transcoded to gRPC calls through the same routes (and so the same
+//!   token checks, limits and request checks).
 //! - [`web`]: the dashboard, served beside the gRPC and gRPC-Web API, over
 //!   the same service.
 //! - [`auth`]: tokens, roles, the role each RPC needs, and the check of
@@ -63,6 +67,7 @@ pub mod grpc;
 pub mod harness;
 pub mod incoming;
 pub mod metrics;
+pub mod rest;
 pub mod runner;
 pub mod scheduler;
 pub mod scrape;

@@ -17,6 +17,7 @@ mod export_safety;
 mod exports;
 mod faults;
 mod hostile;
+mod json_api;
 mod leases;
 mod lifecycle;
 mod management;

@@ -94,19 +94,23 @@ impl Dashboard {
 /// The shared state of the handlers.
 type Shared = Arc<Dashboard>;
 
-/// The gRPC routes with the dashboard beside them, on one address: browsers
-/// (HTTP/1.1) get the pages, gRPC clients (HTTP/2) and gRPC-Web clients (any
-/// HTTP version) get the API.
+/// The gRPC routes with the dashboard and the JSON API beside them, on one
+/// address: browsers (HTTP/1.1) get the pages, gRPC clients (HTTP/2) and
+/// gRPC-Web clients (any HTTP version) get the API.
 ///
 /// tonic-web answers 400 to any HTTP/1.1 request that is not gRPC-Web, so it
 /// wraps only the gRPC side, never the pages.
 ///
+/// `json` (the API over JSON) is served beside the pages, outside their
+/// sessions: it reads bearer tokens only.
+///
 /// Every answer but native gRPC passes the Host allow-list, and every
 /// answer but gRPC carries the security headers.
-pub fn beside(grpc: Routes, dashboard: Dashboard) -> Routes {
+pub fn beside(grpc: Routes, dashboard: Dashboard, json: Router) -> Routes {
     let api = GrpcWebLayer::new().layer(grpc.prepare());
     let hosts = dashboard.hosts.clone();
     let router = pages(Arc::new(dashboard))
+        .merge(json)
         .fallback(move |request: Request| api_or_not_found(api.clone(), request))
         .layer(axum::middleware::from_fn(headers::security_headers))
         .layer(axum::middleware::from_fn_with_state(hosts, hosts::allowed_host));
