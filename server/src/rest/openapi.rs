@@ -221,8 +221,11 @@ mod tests {
         let list = &document["paths"]["/v1/tasks"]["get"];
         let names: Vec<&str> =
             list["parameters"].as_array().expect("parameters").iter().filter_map(|p| p["name"].as_str()).collect();
-        assert_eq!(names, ["statuses", "createdAfter", "createdBefore", "query", "pageSize", "pageToken", "watchId"]);
-        assert_eq!(list["summary"], "Lists tasks, newest first.");
+        assert_eq!(
+            names,
+            ["statuses", "createdAfter", "createdBefore", "query", "pageSize", "pageToken", "watchId", "orderBy"]
+        );
+        assert_eq!(list["summary"], "Lists tasks, newest first unless `order_by` says otherwise.");
         let stop = &document["paths"]["/v1/tasks/{task_id}:stop"]["post"];
         assert_eq!(
             stop["requestBody"]["content"]["application/json"]["schema"]["properties"],
