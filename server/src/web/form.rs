@@ -84,34 +84,47 @@ pub async fn submit(
     match result {
         Ok(task) => Ok(Redirect::to(&format!("/tasks/{}", task.id)).into_response()),
         Err(ServiceError::InvalidArgument(violations)) => {
-            let filled = Filled { errors: by_field(&violations), params };
+            let filled = Filled { errors: by_field(&violations, "", TASK_FIELDS), params };
             Ok((StatusCode::UNPROCESSABLE_ENTITY, render(web.service.catalog(), &filled, &visitor)).into_response())
         }
         Err(other) => Err(other.into()),
     }
 }
 
-/// Groups the API's field paths (`keywords[2]`, `export.file_name`) by form field.
-fn by_field(violations: &Violations) -> BTreeMap<&'static str, Vec<String>> {
+/// Where the task form shows each API field path: (path, form field, the
+/// name of one item when the field is a list).
+const TASK_FIELDS: &[FieldOf] = &[
+    ("keywords", "keywords", "Keyword"),
+    ("exclude_keywords", "exclude_keywords", "Excluded keyword"),
+    ("regions", "regions", "Region"),
+    ("prefectures", "prefectures", "Prefecture"),
+    ("days_limit", "days_limit", ""),
+    ("export.file_name", "export_file_name", ""),
+    ("export.format", "export_format", ""),
+];
+
+/// An API field path, the form field that shows its violations, and what
+/// one item is called when the path is a list (`Keyword 3: …`).
+pub(super) type FieldOf = (&'static str, &'static str, &'static str);
+
+/// Groups the API's field paths (`keywords[2]`, `export.file_name`), less
+/// `prefix`, by the form field of `fields`; the rest go to the whole form.
+pub(super) fn by_field(
+    violations: &Violations,
+    prefix: &str,
+    fields: &[FieldOf],
+) -> BTreeMap<&'static str, Vec<String>> {
     let mut errors: BTreeMap<&'static str, Vec<String>> = BTreeMap::new();
     if let Some(note) = violations.more_note() {
         errors.entry("form").or_default().push(note);
     }
     for v in violations.shown() {
-        let (list, index) = match v.field.split_once('[') {
+        let path = v.field.strip_prefix(prefix).unwrap_or(&v.field);
+        let (list, index) = match path.split_once('[') {
             Some((list, rest)) => (list, rest.trim_end_matches(']').parse::<usize>().ok()),
-            None => (v.field.as_str(), None),
+            None => (path, None),
         };
-        let (field, item) = match list {
-            "keywords" => ("keywords", "Keyword"),
-            "exclude_keywords" => ("exclude_keywords", "Excluded keyword"),
-            "regions" => ("regions", "Region"),
-            "prefectures" => ("prefectures", "Prefecture"),
-            "days_limit" => ("days_limit", ""),
-            "export.file_name" => ("export_file_name", ""),
-            "export.format" => ("export_format", ""),
-            _ => ("form", ""),
-        };
+        let (field, item) = fields.iter().find(|(p, _, _)| *p == list).map_or(("form", ""), |&(_, f, i)| (f, i));
         let message = match index {
             Some(i) => format!("{item} {}: {}", i + 1, v.description),
             None if field == "form" => format!("{}: {}", v.field, v.description),

@@ -15,7 +15,7 @@ use maud::{Markup, html};
 use crate::catalog::Catalog;
 use crate::domain::{RawSchedule, RawTaskSpec, RawWatch, Schedule, Violations, Watch, WatchSpec, Webhook};
 use crate::service::{ServiceError, WatchField, WatchUpdate};
-use crate::web::form::{Filled, field, invalid};
+use crate::web::form::{FieldOf, Filled, by_field, field, invalid};
 use crate::web::params::{Params, comma_list};
 use crate::web::session::CSRF_FIELD;
 use crate::web::watches::watch_id;
@@ -132,7 +132,7 @@ fn respond(
     match result {
         Ok(watch) => Ok(Redirect::to(&format!("/watches/{}", watch.id)).into_response()),
         Err(ServiceError::InvalidArgument(violations)) => {
-            let filled = Filled { errors: by_field(&violations), params };
+            let filled = Filled { errors: by_field(&violations, "watch.", WATCH_FIELDS), params };
             let page = render(web.watches.catalog(), current, &filled, web.watches.sends_email(), visitor);
             Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
         }
@@ -229,41 +229,22 @@ fn params_of(watch: &Watch) -> Params {
     }
 }
 
-/// Groups the API's field paths (`watch.schedule.cron.time_zone`,
-/// `watch.task.keywords[2]`) by form field.
-fn by_field(violations: &Violations) -> BTreeMap<&'static str, Vec<String>> {
-    let mut errors: BTreeMap<&'static str, Vec<String>> = BTreeMap::new();
-    for v in &violations.0 {
-        let path = v.field.strip_prefix("watch.").unwrap_or(&v.field);
-        let (list, index) = match path.split_once('[') {
-            Some((list, rest)) => (list, rest.trim_end_matches(']').parse::<usize>().ok()),
-            None => (path, None),
-        };
-        let (field, item) = match list {
-            "name" => ("name", ""),
-            "task.keywords" => ("keywords", "Keyword"),
-            "task.exclude_keywords" => ("exclude_keywords", "Excluded keyword"),
-            "task.regions" => ("regions", "Region"),
-            "task.prefectures" => ("prefectures", "Prefecture"),
-            "task.days_limit" => ("days_limit", ""),
-            "schedule" => ("schedule", ""),
-            "schedule.cron.expression" => ("cron_expression", ""),
-            "schedule.cron.time_zone" => ("time_zone", ""),
-            "schedule.interval" => ("interval", ""),
-            "webhook.url" => ("webhook_url", ""),
-            "webhook.secret" => ("webhook_secret", ""),
-            "email.to" => ("email_to", "Address"),
-            _ => ("form", ""),
-        };
-        let message = match index {
-            Some(i) => format!("{item} {}: {}", i + 1, v.description),
-            None if field == "form" => format!("{}: {}", v.field, v.description),
-            None => v.description.clone(),
-        };
-        errors.entry(field).or_default().push(message);
-    }
-    errors
-}
+/// Where the watch form shows each API field path, less `watch.`.
+const WATCH_FIELDS: &[FieldOf] = &[
+    ("name", "name", ""),
+    ("task.keywords", "keywords", "Keyword"),
+    ("task.exclude_keywords", "exclude_keywords", "Excluded keyword"),
+    ("task.regions", "regions", "Region"),
+    ("task.prefectures", "prefectures", "Prefecture"),
+    ("task.days_limit", "days_limit", ""),
+    ("schedule", "schedule", ""),
+    ("schedule.cron.expression", "cron_expression", ""),
+    ("schedule.cron.time_zone", "time_zone", ""),
+    ("schedule.interval", "interval", ""),
+    ("webhook.url", "webhook_url", ""),
+    ("webhook.secret", "webhook_secret", ""),
+    ("email.to", "email_to", "Address"),
+];
 
 fn render(catalog: &Catalog, current: Option<&Watch>, filled: &Filled, sends_email: bool, visitor: &Visitor) -> Markup {
     let p = &filled.params;
