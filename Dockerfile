@@ -1,4 +1,3 @@
-# syntax=docker/dockerfile:1
 # Multi-stage build: a Rust toolchain image compiles the release binaries
 # (SQLite is bundled, TLS is rustls: no system library is needed at run
 # time), and a slim Debian image runs them as an unprivileged user.
