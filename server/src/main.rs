@@ -29,12 +29,15 @@ async fn main() -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
+    let address = listener.local_addr().context("the listening address")?;
+    // Built (database opened, tokens and certificates read) before the line
+    // is printed: a configuration error never follows "listening on".
+    let app = scrape_server::App::build(config).await?;
     // The one line on standard output (logs go to stderr): with `--listen`
     // on port 0, it tells scripts and tests the port the system chose. A
     // closed standard output is no reason not to serve.
-    let address = listener.local_addr().context("the listening address")?;
     let _ = writeln!(std::io::stdout(), "listening on {address}");
-    scrape_server::run(config, listener, shutdown_signal()).await?;
+    app.serve(listener, shutdown_signal()).await?;
     Ok(())
 }
 
