@@ -49,9 +49,29 @@ pub fn install() -> Option<&'static PrometheusHandle> {
                 .ok()?;
             let handle = builder.install_recorder().ok()?;
             describe();
+            keep_up(handle.clone());
             Some(handle)
         })
         .as_ref()
+}
+
+/// How often the recorded histogram samples are folded into their buckets.
+const UPKEEP_EVERY: Duration = Duration::from_secs(5);
+
+/// The exporter keeps every histogram sample until it is folded into the
+/// buckets, which a scrape of `/metrics` or an upkeep does: without one,
+/// a server nobody scrapes would hold every fetch time it ever measured.
+/// A thread of its own, since the recorder outlives any one runtime.
+fn keep_up(handle: PrometheusHandle) {
+    let spawned = std::thread::Builder::new().name("metrics-upkeep".into()).spawn(move || {
+        loop {
+            std::thread::sleep(UPKEEP_EVERY);
+            handle.run_upkeep();
+        }
+    });
+    if let Err(e) = spawned {
+        tracing::warn!(error = %e, "no metrics upkeep thread: histogram samples wait for /metrics scrapes");
+    }
 }
 
 fn describe() {

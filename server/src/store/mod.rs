@@ -226,6 +226,9 @@ fn sqlite_setup(busy: Duration) -> String {
     )
 }
 
+/// How long an SQLite connection may stay idle before the pool closes it.
+const SQLITE_IDLE_TIMEOUT: Duration = Duration::from_secs(30);
+
 async fn sqlite_pool(url: &str, size: u32, config: PoolConfig) -> Result<Pool<SqliteConn>, StoreError> {
     let mut manager_config = ManagerConfig::<SqliteConn>::default();
     manager_config.recycling_method = RecyclingMethod::Fast;
@@ -244,6 +247,15 @@ async fn sqlite_pool(url: &str, size: u32, config: PoolConfig) -> Result<Pool<Sq
     Pool::builder()
         .max_size(size)
         .connection_timeout(config.acquire_timeout)
+        // Each connection keeps a page cache of its own (up to 2 MB): those
+        // a burst opened are closed once idle (the pages stay in the
+        // system's file cache for the next one). The most recently used
+        // goes first, so that a quiet server's spare connections stay idle
+        // long enough to be closed.
+        .queue_strategy(bb8::QueueStrategy::Lifo)
+        .min_idle(Some(1))
+        .idle_timeout(Some(SQLITE_IDLE_TIMEOUT))
+        .reaper_rate(SQLITE_IDLE_TIMEOUT / 3)
         .build(manager)
         .await
         .map_err(|e| StoreError::Unavailable(e.to_string()))
