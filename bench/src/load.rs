@@ -17,6 +17,10 @@ use tokio_stream::StreamExt;
 use crate::process::Server;
 use crate::stats::{percentiles, round};
 
+/// How long memory is watched once every task has ended: long enough for
+/// the server to close the database connections the load opened.
+const SETTLE_SECONDS: usize = 50;
+
 /// Prefectures the tasks pick from.
 const PLACES: [&str; 8] = ["56", "29", "22", "35", "2A", "2B", "44", "14"];
 
@@ -33,7 +37,7 @@ struct Tally {
     list_latency: Vec<Duration>,
 }
 
-pub async fn run(bin: &Path, dir: &Path, clients: usize, seconds: u64) -> anyhow::Result<()> {
+pub async fn run(bin: &Path, dir: &Path, clients: usize, seconds: u64, rounds: usize) -> anyhow::Result<()> {
     std::fs::create_dir_all(dir)?;
     let site = crate::slow_site::start(Duration::from_millis(20)).await?;
     let mut tokens = Vec::new();
@@ -62,14 +66,54 @@ pub async fn run(bin: &Path, dir: &Path, clients: usize, seconds: u64) -> anyhow
     ];
     let server = Server::spawn(bin, &args, &dir.join("load.log")).await?;
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let (idle_rss, _) = server.memory_mb()?;
+    let idle = server.memory()?;
+    let admin = Client::connect_with(
+        &server.address,
+        &ConnectOptions { token: Some(tokens[0].clone()), ..ConnectOptions::default() },
+    )
+    .await?;
 
+    let mut summaries = Vec::new();
+    let mut broken = false;
+    for round_no in 0..rounds {
+        let summary = load_round(&server, &admin, &tokens, round_no, seconds).await?;
+        broken |= summary["lost"] != 0 || summary["doubled"] != 0 || summary["not_started_by_a_client"] != 0;
+        broken |= summary["succeeded_without_every_operation"] != 0 || summary["errors"] != 0;
+        summaries.push(summary);
+    }
+    server.stop().await?;
+
+    let summary = json!({
+        "measure": "load",
+        "clients": clients,
+        "seconds": seconds,
+        "rss_mb_idle": round(idle.resident),
+        "heap_mb_idle": round(idle.anonymous),
+        "file_backed_mb_idle": round(idle.file),
+        "rounds": summaries,
+    });
+    println!("{summary}");
+    anyhow::ensure!(!broken, "the load lost, doubled or broke tasks: {summary}");
+    Ok(())
+}
+
+/// One round: the clients load the server for `seconds`; then every task
+/// left is stopped, each started task is accounted for, and memory is
+/// sampled every 5 s for SETTLE_SECONDS.
+async fn load_round(
+    server: &Server,
+    admin: &Client,
+    tokens: &[String],
+    round_no: usize,
+    seconds: u64,
+) -> anyhow::Result<serde_json::Value> {
+    let before: HashSet<String> = all_tasks(admin).await?.into_iter().map(|t| t.id).collect();
     let until = Instant::now() + Duration::from_secs(seconds);
     let mut handles = Vec::new();
     for (n, token) in tokens.iter().enumerate() {
         let options = ConnectOptions { token: Some(token.clone()), ..ConnectOptions::default() };
         let client = Client::connect_with(&server.address, &options).await?;
-        handles.push(tokio::spawn(drive(client, n, until)));
+        handles.push(tokio::spawn(drive(client, format!("load-{round_no}-{n}"), n, until)));
     }
     let mut tally = Tally::default();
     for handle in handles {
@@ -83,18 +127,13 @@ pub async fn run(bin: &Path, dir: &Path, clients: usize, seconds: u64) -> anyhow
         tally.start_latency.extend(one.start_latency);
         tally.list_latency.extend(one.list_latency);
     }
-    let (_, peak_rss) = server.memory_mb()?;
+    let end_of_load = server.memory()?;
 
     // Then: stop what is left, wait for every task to end, account for each.
-    let admin = Client::connect_with(
-        &server.address,
-        &ConnectOptions { token: Some(tokens[0].clone()), ..ConnectOptions::default() },
-    )
-    .await?;
     admin.stop_all_tasks().await?;
     let ended_by = Instant::now() + Duration::from_secs(120);
     let listed = loop {
-        let listed = all_tasks(&admin).await?;
+        let listed = all_tasks(admin).await?;
         if listed.iter().all(|t| is_terminal(t.status())) {
             break listed;
         }
@@ -104,23 +143,26 @@ pub async fn run(bin: &Path, dir: &Path, clients: usize, seconds: u64) -> anyhow
     let started: HashSet<&str> = tally.started.iter().map(String::as_str).collect();
     let ids: Vec<&str> = listed.iter().map(|t| t.id.as_str()).collect();
     let unique: HashSet<&str> = ids.iter().copied().collect();
-    let lost: Vec<&&str> = started.iter().filter(|id| !unique.contains(**id)).collect();
-    let unknown = unique.iter().filter(|id| !started.contains(**id)).count();
+    let lost = started.iter().filter(|id| !unique.contains(**id)).count();
+    // Tasks of earlier rounds are listed too: those are not unknown.
+    let unknown = unique.iter().filter(|id| !started.contains(**id) && !before.contains(**id)).count();
     let doubled = ids.len() - unique.len();
-    let by_status = |status: pb::TaskStatus| listed.iter().filter(|t| t.status() == status).count();
+    let of_this_round = |t: &&pb::Task| started.contains(t.id.as_str());
+    let by_status =
+        |status: pb::TaskStatus| listed.iter().filter(of_this_round).filter(|t| t.status() == status).count();
     let unfinished_successes = listed
         .iter()
+        .filter(of_this_round)
         .filter(|t| t.status() == pb::TaskStatus::Succeeded)
         .filter(|t| t.progress.as_ref().is_none_or(|p| p.completed_operations != p.total_operations))
         .count();
-    tokio::time::sleep(Duration::from_secs(2)).await;
-    let (after_rss, _) = server.memory_mb()?;
-    server.stop().await?;
-
-    let summary = json!({
-        "measure": "load",
-        "clients": clients,
-        "seconds": seconds,
+    let mut settling = Vec::new();
+    for _ in 0..SETTLE_SECONDS / 5 {
+        tokio::time::sleep(Duration::from_secs(5)).await;
+        settling.push(server.memory()?);
+    }
+    Ok(json!({
+        "round": round_no + 1,
         "started": tally.started.len(),
         "started_unique": started.len(),
         "refused_by_quota": tally.refused,
@@ -130,7 +172,7 @@ pub async fn run(bin: &Path, dir: &Path, clients: usize, seconds: u64) -> anyhow
         "errors": tally.errors.len(),
         "first_errors": tally.errors.iter().take(5).collect::<Vec<_>>(),
         "listed_after": ids.len(),
-        "lost": lost.len(),
+        "lost": lost,
         "doubled": doubled,
         "not_started_by_a_client": unknown,
         "succeeded": by_status(pb::TaskStatus::Succeeded),
@@ -139,19 +181,21 @@ pub async fn run(bin: &Path, dir: &Path, clients: usize, seconds: u64) -> anyhow
         "succeeded_without_every_operation": unfinished_successes,
         "start_latency": percentiles(tally.start_latency),
         "list_latency": percentiles(tally.list_latency),
-        "rss_mb": { "idle": round(idle_rss), "peak": round(peak_rss), "after": round(after_rss) },
-    });
-    println!("{summary}");
-    anyhow::ensure!(
-        lost.is_empty() && doubled == 0 && unknown == 0 && unfinished_successes == 0 && tally.errors.is_empty(),
-        "the load lost, doubled or broke tasks: {summary}"
-    );
-    Ok(())
+        "rss_mb": {
+            "end_of_load": round(end_of_load.resident),
+            "peak": round(settling.last().map_or(end_of_load.peak, |m| m.peak)),
+            "every_5s_after": settling.iter().map(|m| round(m.resident)).collect::<Vec<_>>(),
+        },
+        "heap_mb": {
+            "end_of_load": round(end_of_load.anonymous),
+            "every_5s_after": settling.iter().map(|m| round(m.anonymous)).collect::<Vec<_>>(),
+        },
+    }))
 }
 
 /// One client until `until`: start a task, follow its stream a little,
 /// list the newest tasks, and stop every other task it started.
-async fn drive(client: Client, n: usize, until: Instant) -> Tally {
+async fn drive(client: Client, name: String, n: usize, until: Instant) -> Tally {
     let mut tally = Tally::default();
     let mut round_no = 0usize;
     while Instant::now() < until {
@@ -162,7 +206,7 @@ async fn drive(client: Client, n: usize, until: Instant) -> Tally {
                 PLACES[(n + round_no) % PLACES.len()].into(),
                 PLACES[(n + 3 * round_no) % PLACES.len()].into(),
             ],
-            request_id: format!("load-{n}-{round_no}"),
+            request_id: format!("{name}-{round_no}"),
             ..Default::default()
         };
         let at = Instant::now();

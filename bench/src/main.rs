@@ -68,8 +68,9 @@ enum Command {
     },
     /// A bounded load test: CLIENTS clients, each with its own operator token,
     /// start, stream, list and stop tasks for SECONDS; then every started task
-    /// must be listed once and ended, and memory is read again. Prints one
-    /// JSON object; fails if a task was lost or doubled.
+    /// must be listed once and ended, and memory is sampled for some seconds;
+    /// ROUNDS times on one server. Prints one JSON object; fails if a task
+    /// was lost or doubled.
     Load {
         /// The release `scrape-server` binary to load.
         #[arg(long)]
@@ -81,6 +82,10 @@ enum Command {
         clients: usize,
         #[arg(long, default_value_t = 30)]
         seconds: u64,
+        /// How many times the load is repeated on the same server (memory
+        /// after each round shows whether it keeps growing).
+        #[arg(long, default_value_t = 2)]
+        rounds: usize,
     },
 }
 
@@ -95,8 +100,8 @@ async fn main() -> anyhow::Result<()> {
         Command::Stall { server_bin, work_dir, depth, seconds, label } => {
             stall::run(&server_bin, &work_dir, depth, seconds, &label).await
         }
-        Command::Load { server_bin, work_dir, clients, seconds } => {
-            load::run(&server_bin, &work_dir, clients, seconds).await
+        Command::Load { server_bin, work_dir, clients, seconds, rounds } => {
+            load::run(&server_bin, &work_dir, clients, seconds, rounds).await
         }
     }
 }

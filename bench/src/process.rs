@@ -8,6 +8,17 @@ use anyhow::Context;
 use scrape_client::Client;
 use tokio::io::AsyncBufReadExt;
 
+/// A process's memory, in MB, from /proc: what is resident, of which
+/// anonymous (its heap) and file-backed (code and mapped files), and the
+/// highest resident size so far.
+#[derive(Debug, Clone, Copy)]
+pub struct Memory {
+    pub resident: f64,
+    pub anonymous: f64,
+    pub file: f64,
+    pub peak: f64,
+}
+
 /// A running server.
 pub struct Server {
     child: tokio::process::Child,
@@ -90,12 +101,18 @@ impl Server {
 
     /// Resident memory now and at its peak, in MB.
     pub fn memory_mb(&self) -> anyhow::Result<(f64, f64)> {
+        let memory = self.memory()?;
+        Ok((memory.resident, memory.peak))
+    }
+
+    /// Resident memory now, split into heap and file pages, and its peak.
+    pub fn memory(&self) -> anyhow::Result<Memory> {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid()?))?;
-        let kb = |field: &str| -> anyhow::Result<f64> {
+        let mb = |field: &str| -> anyhow::Result<f64> {
             let line = status.lines().find(|l| l.starts_with(field)).with_context(|| field.to_owned())?;
             Ok(line.split_whitespace().nth(1).context("value")?.parse::<f64>()? / 1024.0)
         };
-        Ok((kb("VmRSS:")?, kb("VmHWM:")?))
+        Ok(Memory { resident: mb("VmRSS:")?, anonymous: mb("RssAnon:")?, file: mb("RssFile:")?, peak: mb("VmHWM:")? })
     }
 
     /// CPU seconds used so far (user + system).
