@@ -245,8 +245,10 @@ async fn list_tasks(bin: &Path, dir: &Path, url: &str, backend: &str, size: usiz
         anyhow::ensure!(!second.tasks.is_empty());
         next.push(t.elapsed() / 2);
     }
-    let (mut rare, mut by_id) = (Vec::new(), Vec::new());
+    let (mut rare, mut by_id, mut by_prefix) = (Vec::new(), Vec::new(), Vec::new());
     let oldest = seed::task_id(1);
+    // Its first two groups, as copied from a narrow table: only it starts so.
+    let oldest_prefix = oldest[..13].to_owned();
     for _ in 0..20 {
         query.push(
             full_page(pb::ListTasksRequest { page_size: 50, query: "volaille".into(), ..Default::default() }).await?,
@@ -258,6 +260,10 @@ async fn list_tasks(bin: &Path, dir: &Path, url: &str, backend: &str, size: usiz
             page(pb::ListTasksRequest { page_size: 50, query: oldest.clone(), ..Default::default() }).await?;
         anyhow::ensure!(found == 1, "the id search found {found} tasks");
         by_id.push(elapsed);
+        let (elapsed, found) =
+            page(pb::ListTasksRequest { page_size: 50, query: oldest_prefix.clone(), ..Default::default() }).await?;
+        anyhow::ensure!(found == 1, "the id prefix search found {found} tasks");
+        by_prefix.push(elapsed);
     }
     kinds.push(("first_page", first));
     kinds.push(("status_failed", failed));
@@ -266,6 +272,7 @@ async fn list_tasks(bin: &Path, dir: &Path, url: &str, backend: &str, size: usiz
     kinds.push(("text_query_common", query));
     kinds.push(("text_query_rare", rare));
     kinds.push(("task_id_query", by_id));
+    kinds.push(("task_id_prefix_query", by_prefix));
     server.stop().await?;
     let mut result = json!({
         "measure": "list_tasks",

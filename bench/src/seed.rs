@@ -37,7 +37,7 @@ fn values_sql(n: &str, id: &str, keyword: &str) -> String {
     let pending = format!("{n} % 50 = 0");
     format!(
         "{id}, {status}, '[\"' || {keyword} || '\"]', '[]', '[\"56\"]', '[\"56\"]', '[]', 0, \
-         ' ' || replace({id}, '-', ' ') || ' | ' || {keyword} || ' | 56 morbihan ', 1, \
+         ' ' || {id} || ' | ' || {keyword} || ' | 56 morbihan ', 1, \
          CASE WHEN {pending} THEN 0 ELSE 1 END, 0, 12, 10, 3, FALSE, {created}, {created} + 5000000, \
          CASE WHEN {pending} THEN NULL ELSE {created} + 1000000 END, \
          CASE WHEN {pending} THEN NULL ELSE {created} + 5000000 END",
